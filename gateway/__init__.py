@@ -1,0 +1,3 @@
+"""EDI claim transmission gateway."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Pure domain model: claims, scrubbing rules, statuses. No I/O here."""

@@ -1,0 +1,244 @@
+"""The professional claim as the gateway receives it: everything an 837P needs.
+
+Pure data, no I/O. Parsing checks types and shapes that make a value meaningless
+(a date that is not a date, an unknown enum value); the payer-facing checks live in
+:mod:`gateway.domain.rules` so that each one carries a stable rule code.
+Field names follow the user's vocabulary, not X12 element ids; ``docs/claim-format.md``
+maps each field to its 837P loop and segment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Money: two decimals at most, the way SV102/CLM02 carry it.
+Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+Text = Annotated[str, Field(min_length=1, max_length=80)]
+
+MAX_DIAGNOSES = 12
+MAX_LINES = 50
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Gender(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    UNKNOWN = "U"
+
+
+class UnitType(StrEnum):
+    UNIT = "UN"
+    MINUTES = "MJ"
+
+
+class FrequencyCode(StrEnum):
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"
+
+
+class TaxIdType(StrEnum):
+    EIN = "EIN"
+    SSN = "SSN"
+
+
+class Address(_Model):
+    line1: Annotated[str, Field(min_length=1, max_length=55)]
+    line2: Annotated[str | None, Field(max_length=55)] = None
+    city: Annotated[str, Field(min_length=2, max_length=30)]
+    state: Annotated[str, Field(min_length=2, max_length=2)]
+    zip: Annotated[str, Field(min_length=3, max_length=15)]
+    country: Annotated[str | None, Field(min_length=2, max_length=3)] = None
+
+
+class Contact(_Model):
+    name: Annotated[str | None, Field(max_length=60)] = None
+    phone: Annotated[str | None, Field(max_length=20)] = None
+    email: Annotated[str | None, Field(max_length=80)] = None
+    fax: Annotated[str | None, Field(max_length=20)] = None
+
+
+class Party(_Model):
+    """Submitter (1000A) or receiver (1000B): who sends the file, who takes it."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    id: Annotated[str, Field(min_length=2, max_length=80)]
+    contact: Contact | None = None
+
+
+class TaxId(_Model):
+    type: TaxIdType
+    value: Annotated[str, Field(min_length=1, max_length=11)]
+
+
+class BillingProvider(_Model):
+    """2010AA. An organization name, or last/first name for a sole practitioner."""
+
+    npi: Annotated[str, Field(min_length=1, max_length=15)]
+    organization_name: Annotated[str | None, Field(max_length=60)] = None
+    last_name: Annotated[str | None, Field(max_length=60)] = None
+    first_name: Annotated[str | None, Field(max_length=35)] = None
+    tax_id: TaxId
+    taxonomy: Annotated[str | None, Field(max_length=50)] = None
+    address: Address
+    contact: Contact | None = None
+
+    @model_validator(mode="after")
+    def _has_a_name(self) -> BillingProvider:
+        if not self.organization_name and not self.last_name:
+            raise ValueError("either organization_name or last_name is required")
+        return self
+
+
+class PayTo(_Model):
+    """2010AB: where payment goes when it is not the billing provider's address."""
+
+    address: Address
+
+
+class Provider(_Model):
+    """Rendering (2310B), referring (2310A) and similar person-or-organization providers."""
+
+    npi: Annotated[str, Field(min_length=1, max_length=15)]
+    last_name: Annotated[str | None, Field(max_length=60)] = None
+    first_name: Annotated[str | None, Field(max_length=35)] = None
+    organization_name: Annotated[str | None, Field(max_length=60)] = None
+    taxonomy: Annotated[str | None, Field(max_length=50)] = None
+
+    @model_validator(mode="after")
+    def _has_a_name(self) -> Provider:
+        if not self.organization_name and not self.last_name:
+            raise ValueError("either organization_name or last_name is required")
+        return self
+
+
+class ServiceFacility(_Model):
+    """2310C: where the service was rendered, when not at the billing address."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    npi: Annotated[str | None, Field(max_length=15)] = None
+    address: Address
+
+
+class Person(_Model):
+    last_name: Annotated[str, Field(min_length=1, max_length=60)]
+    first_name: Annotated[str | None, Field(max_length=35)] = None
+    middle_name: Annotated[str | None, Field(max_length=25)] = None
+    suffix: Annotated[str | None, Field(max_length=10)] = None
+    birth_date: dt.date
+    gender: Gender
+    address: Address
+
+
+class Subscriber(Person):
+    """2000B/2010BA: the insured member."""
+
+    member_id: Annotated[str, Field(min_length=1, max_length=80)]
+    group_number: Annotated[str | None, Field(max_length=50)] = None
+    group_name: Annotated[str | None, Field(max_length=60)] = None
+    # SBR01: P primary, S secondary, T tertiary (A-H, U for further payers).
+    payer_responsibility: Annotated[str, Field(pattern=r"^[PSTABCDEFGHU]$")] = "P"
+    # SBR09 claim filing indicator: 12..16, CI commercial, MB Medicare B, MC Medicaid, ...
+    claim_filing_indicator: Annotated[str, Field(min_length=1, max_length=2)] = "CI"
+    # 18 = the subscriber is the patient. Anything else requires `patient`.
+    relationship_to_patient: Annotated[str, Field(min_length=2, max_length=2)] = "18"
+
+
+class Patient(Person):
+    """2000C/2010CA: the patient when not the subscriber."""
+
+    # PAT01: 01 spouse, 19 child, 20 employee, 21 unknown, 39 organ donor,
+    # 40 cadaver donor, 53 life partner, G8 other relationship.
+    relationship_to_subscriber: Annotated[str, Field(min_length=2, max_length=2)]
+
+
+class Payer(_Model):
+    """2010BB: the destination payer."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    payer_id: Annotated[str, Field(min_length=2, max_length=80)]
+    address: Address | None = None
+
+
+class Accident(_Model):
+    """CLM11: AA auto, EM employment, OA other accident; DTP*439 date."""
+
+    cause: Annotated[str, Field(pattern=r"^(AA|EM|OA)$")]
+    date: dt.date
+    state: Annotated[str | None, Field(min_length=2, max_length=2)] = None
+
+
+class ServiceLine(_Model):
+    """2400: one procedure on one date (or range)."""
+
+    procedure_code: Annotated[str, Field(min_length=1, max_length=48)]
+    modifiers: list[Annotated[str, Field(min_length=1, max_length=2)]] = Field(default_factory=list)
+    charge: Money
+    units: Annotated[Decimal, Field(max_digits=10, decimal_places=3)] = Decimal(1)
+    unit_type: UnitType = UnitType.UNIT
+    place_of_service: Annotated[str | None, Field(max_length=2)] = None
+    diagnosis_pointers: list[int] = Field(min_length=1)
+    service_date: dt.date
+    service_date_end: dt.date | None = None
+    ndc: Annotated[str | None, Field(max_length=48)] = None
+    ndc_quantity: Annotated[Decimal | None, Field(max_digits=12, decimal_places=3)] = None
+    ndc_unit: Annotated[str | None, Field(pattern=r"^(F2|GR|ME|ML|UN)$")] = None
+    line_item_control_number: Annotated[str | None, Field(max_length=50)] = None
+    description: Annotated[str | None, Field(max_length=80)] = None
+
+
+class Claim(_Model):
+    """One 837P claim (2300 and everything it hangs on)."""
+
+    submitter: Party | None = None
+    receiver: Party | None = None
+    billing_provider: BillingProvider
+    pay_to: PayTo | None = None
+    subscriber: Subscriber
+    patient: Patient | None = None
+    payer: Payer
+
+    patient_control_number: Annotated[str, Field(min_length=1, max_length=38)]
+    total_charge: Money
+    place_of_service: Annotated[str, Field(min_length=1, max_length=2)]
+    frequency_code: FrequencyCode = FrequencyCode.ORIGINAL
+    payer_claim_control_number: Annotated[str | None, Field(max_length=50)] = None
+    provider_signature: bool = True
+    # CLM07: A assigned, B lab services only, C not assigned.
+    accepts_assignment: Annotated[str, Field(pattern=r"^[ABC]$")] = "A"
+    # CLM08: Y, N, or W (not applicable: patient refuses to assign).
+    benefits_assigned: Annotated[str, Field(pattern=r"^[YNW]$")] = "Y"
+    # CLM09: Y signed statement on file, I informed consent for limited release.
+    release_of_information: Annotated[str, Field(pattern=r"^[YI]$")] = "Y"
+    onset_date: dt.date | None = None
+    accident: Accident | None = None
+    prior_authorization: Annotated[str | None, Field(max_length=50)] = None
+    referral_number: Annotated[str | None, Field(max_length=50)] = None
+    note: Annotated[str | None, Field(max_length=80)] = None
+
+    # Upper bounds are scrubbing rules (with rule codes), not parse errors.
+    diagnoses: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(min_length=1)
+    rendering_provider: Provider | None = None
+    referring_provider: Provider | None = None
+    service_facility: ServiceFacility | None = None
+    service_lines: list[ServiceLine] = Field(min_length=1)
+
+    @property
+    def the_patient(self) -> Person:
+        """Whoever received the services: the patient loop if any, else the subscriber."""
+        return self.patient if self.patient is not None else self.subscriber
+
+    def service_period(self) -> tuple[dt.date, dt.date]:
+        starts = [line.service_date for line in self.service_lines]
+        ends = [line.service_date_end or line.service_date for line in self.service_lines]
+        return min(starts), max(ends)

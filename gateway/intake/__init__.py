@@ -1,0 +1,1 @@
+"""Claim intake: read files, parse and scrub each claim, store it idempotently."""

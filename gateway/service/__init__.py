@@ -1,0 +1,1 @@
+"""Composition root and (later) the long-running service loop."""

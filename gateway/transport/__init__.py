@@ -1,0 +1,1 @@
+"""File transport to clearinghouses (local folder, SFTP). Empty until the transport lands."""

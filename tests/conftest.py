@@ -1,0 +1,80 @@
+"""Shared test fixtures: which database the tests run against.
+
+A test that needs a database asks for the ``database_url`` fixture (a SQLAlchemy URL
+string). The environment variable ``GATEWAY_TEST_DATABASE_URL`` picks the backend:
+
+- unset or empty: SQLite. Each test gets a fresh file in its own ``tmp_path``,
+  ``sqlite:///<tmp_path>/gateway.db``.
+- a PostgreSQL URL, for example
+  ``postgresql+psycopg://gateway_test:gateway_test@127.0.0.1:5432/gateway_test``:
+  each test gets a database of its own, ``gw_test_<12 hex digits>``, created on that
+  server through the URL's database and dropped (``WITH (FORCE)``) after the test,
+  whether it passed or not. The URL's role needs CREATEDB. The URL handed to the test
+  always uses the psycopg 3 driver.
+
+``.ci/run`` creates that role and database and runs the suite both ways. The fixture
+creates no tables: the application's migrations do.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
+
+pytest_plugins = ["pytester"]
+
+DATABASE_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
+
+
+def _server_url() -> URL | None:
+    """The PostgreSQL server URL from the environment, or None for SQLite."""
+    raw = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if not raw:
+        return None
+    url = make_url(raw)
+    if url.get_backend_name() != "postgresql":
+        raise pytest.UsageError(
+            f"{DATABASE_URL_ENV} must be a PostgreSQL URL, got backend {url.get_backend_name()!r}"
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _admin_connection(server: URL) -> psycopg.Connection[Any]:
+    """An autocommit psycopg connection to the database named in the server URL."""
+    params: dict[str, Any] = server.translate_connect_args(username="user", database="dbname")
+    params.update({key: value for key, value in server.query.items() if isinstance(value, str)})
+    return psycopg.connect(autocommit=True, **params)
+
+
+@pytest.fixture(scope="session")
+def backend_name() -> str:
+    """The database backend the tests run against: "sqlite" or "postgresql"."""
+    return "sqlite" if _server_url() is None else "postgresql"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL to a fresh, empty database that belongs to this test alone."""
+    server = _server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path}/gateway.db"
+        return
+
+    name = f"gw_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connection(server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin_connection(server) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
