@@ -240,6 +240,25 @@ def claims_list(
     print_claim_list(out, rows, as_json=as_json)
 
 
+# --- submission --------------------------------------------------------------------------
+
+
+@app.command("submit")
+def submit(
+    partner: Annotated[str, typer.Option("--partner", "-p", help="Trading partner name "
+                                         "(config/partners/NAME.toml).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Build, validate (pyx12) and place in the outbox one 837P interchange of ready claims."""
+    from gateway.cli_views import print_submit_result
+
+    with open_app(settings()) as gw:
+        result = gw.submitter().submit(partner)
+    print_submit_result(out, result, as_json=as_json)
+    if result.validation_failed:
+        raise typer.Exit(1)
+
+
 # --- demo --------------------------------------------------------------------------------
 
 

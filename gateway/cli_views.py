@@ -16,6 +16,7 @@ from rich.table import Table
 
 from gateway.intake.importer import ClaimReport, ImportSummary, ProgressFn, Verdict
 from gateway.store.claims import ClaimStore, ClaimSummary
+from gateway.submission.submit import SubmitResult
 
 _VERDICT_STYLE = {Verdict.ACCEPTED: "green", Verdict.REFUSED: "red",
                   Verdict.UNCHANGED: "dim", Verdict.LOCKED: "yellow"}
@@ -148,3 +149,41 @@ def _json_default(value: Any) -> Any:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, default=_json_default) + "\n"
+
+
+def print_submit_result(console: Console, r: SubmitResult, *, as_json: bool) -> None:
+    if as_json:
+        console.file.write(dumps({
+            "partner": r.partner, "held": r.held, "requeued_stale": r.requeued_stale,
+            "control_number": r.control_number, "claims": r.claims_sent_to_outbox,
+            "file": str(r.file_path) if r.file_path else None, "file_id": r.file_id,
+            "requeued": r.requeued,
+            "validation_failed": {str(cid): [f.as_dict() for f in fs]
+                                  for cid, fs in r.validation_failed.items()},
+        }))
+        return
+    if r.requeued_stale:
+        console.print(f"re-queued the claims of {r.requeued_stale} interchange(s) a stopped "
+                      "run left half-built")
+    if r.held:
+        console.print(f"[yellow]{r.held} claim(s) held[/yellow]: no trading partner carries "
+                      "their payer (gateway claims list --status held)")
+    if r.control_number is None:
+        console.print(f"{r.partner}: no claims ready to send")
+        return
+    if r.validation_failed:
+        console.print(f"[red]interchange {r.control_number:09d} failed pyx12 validation; "
+                      "nothing was placed in the outbox[/red]")
+        table = Table(title="claims charged with the errors")
+        for column in ("claim id", "code", "where", "what"):
+            table.add_column(column, overflow="fold")
+        for cid, findings in r.validation_failed.items():
+            for f in findings:
+                table.add_row(str(cid), f.rule, escape(f.path), escape(f.message))
+        console.print(table)
+        console.print(f"{len(r.validation_failed)} claim(s) → validation_failed, "
+                      f"{r.requeued} re-queued for the next run")
+        return
+    console.print(f"[green]{r.partner}: interchange {r.control_number:09d} with "
+                  f"{r.claims_sent_to_outbox} claim(s) validated (0 pyx12 errors) and placed in "
+                  f"the outbox[/green]: {escape(str(r.file_path))}")

@@ -54,16 +54,27 @@ class IntakeSettings(_Section):
     chunk_size: int = Field(default=1000, ge=1, le=50_000)
 
 
+class SubmissionSettings(_Section):
+    # Claims put into one interchange per partner per run (sets of up to
+    # envelope.claims_per_transaction claims each).
+    max_claims_per_run: int = Field(default=20_000, ge=1, le=1_000_000)
+    # A BUILDING interchange older than this is taken as left by a dead run.
+    stale_after_seconds: int = Field(default=600, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEWAY_", env_nested_delimiter="__", extra="forbid"
     )
 
     data_dir: Path = Path("var")
+    # One TOML file per trading partner (clearinghouse).
+    partners_dir: Path = Path("config/partners")
     database: DatabaseSettings = DatabaseSettings()
     submitter: SubmitterSettings = SubmitterSettings()
     logging: LoggingSettings = LoggingSettings()
     intake: IntakeSettings = IntakeSettings()
+    submission: SubmissionSettings = SubmissionSettings()
 
     @classmethod
     def settings_customise_sources(

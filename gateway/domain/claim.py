@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Money: two decimals at most, the way SV102/CLM02 carry it.
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
@@ -140,9 +140,21 @@ class Person(_Model):
     address: Address
 
 
-class Subscriber(Person):
-    """2000B/2010BA: the insured member."""
+class Subscriber(_Model):
+    """2000B/2010BA: the insured member.
 
+    Birth date, gender and address are sent only when the subscriber is the patient
+    (no ``patient``); rule SUB-008 requires them then. For a dependant's claim they
+    may be left out, as most 837P files from other systems do.
+    """
+
+    last_name: Annotated[str, Field(min_length=1, max_length=60)]
+    first_name: Annotated[str | None, Field(max_length=35)] = None
+    middle_name: Annotated[str | None, Field(max_length=25)] = None
+    suffix: Annotated[str | None, Field(max_length=10)] = None
+    birth_date: dt.date | None = None
+    gender: Gender | None = None
+    address: Address | None = None
     member_id: Annotated[str, Field(min_length=1, max_length=80)]
     group_number: Annotated[str | None, Field(max_length=50)] = None
     group_name: Annotated[str | None, Field(max_length=60)] = None
@@ -150,8 +162,9 @@ class Subscriber(Person):
     payer_responsibility: Annotated[str, Field(pattern=r"^[PSTABCDEFGHU]$")] = "P"
     # SBR09 claim filing indicator: 12..16, CI commercial, MB Medicare B, MC Medicaid, ...
     claim_filing_indicator: Annotated[str, Field(min_length=1, max_length=2)] = "CI"
-    # 18 = the subscriber is the patient. Anything else requires `patient`.
-    relationship_to_patient: Annotated[str, Field(min_length=2, max_length=2)] = "18"
+    # SBR02: 18 = the subscriber is the patient. Optional: it follows from whether a
+    # separate `patient` is given (SUB-003 checks that the two agree when both are set).
+    relationship_to_patient: Annotated[str | None, Field(min_length=2, max_length=2)] = None
 
 
 class Patient(Person):
@@ -233,8 +246,18 @@ class Claim(_Model):
     service_facility: ServiceFacility | None = None
     service_lines: list[ServiceLine] = Field(min_length=1)
 
+    @field_validator("diagnoses")
+    @classmethod
+    def _canonical_diagnoses(cls, codes: list[str]) -> list[str]:
+        # ICD-10-CM as printed in the code book: upper case, dot after the category.
+        out = []
+        for code in codes:
+            bare = code.strip().upper().replace(".", "")
+            out.append(f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare)
+        return out
+
     @property
-    def the_patient(self) -> Person:
+    def the_patient(self) -> Person | Subscriber:
         """Whoever received the services: the patient loop if any, else the subscriber."""
         return self.patient if self.patient is not None else self.subscriber
 

@@ -129,6 +129,8 @@ def icd10_era(claim: Claim, ctx: Context) -> Iterator[Finding]:
 @rule("CLM-012", "No service date is before the patient's birth date")
 def service_after_birth(claim: Claim, ctx: Context) -> Iterator[Finding]:
     birth = claim.the_patient.birth_date
+    if birth is None:
+        return
     for i, line in enumerate(claim.service_lines):
         for field, date in _line_dates(line):
             if date < birth:

@@ -11,6 +11,7 @@ from gateway.domain.claim import (
     Claim,
     Person,
     Provider,
+    Subscriber,
     TaxIdType,
 )
 from gateway.domain.codes import CLAIM_FILING_INDICATORS, PATIENT_RELATIONSHIPS
@@ -114,7 +115,8 @@ def billing_zip(claim: Claim, ctx: Context) -> Iterator[Finding]:
 
 
 def _other_addresses(claim: Claim) -> Iterator[tuple[str, str, Address]]:
-    yield "subscriber.address", "Subscriber", claim.subscriber.address
+    if claim.subscriber.address is not None:
+        yield "subscriber.address", "Subscriber", claim.subscriber.address
     if claim.patient is not None:
         yield "patient.address", "Patient", claim.patient.address
     if claim.payer.address is not None:
@@ -166,11 +168,12 @@ def taxonomy_shape(claim: Claim, ctx: Context) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------ SUB
 
 
-@rule("SUB-003", "Subscriber relationship is self exactly when there is no patient; a "
-                 "patient's relationship is a valid PAT01 code")
+@rule("SUB-003", "Subscriber relationship, if given, is self exactly when there is no "
+                 "patient; a patient's relationship is a PAT01 code")
 def relationship(claim: Claim, ctx: Context) -> Iterator[Finding]:
-    is_self = claim.subscriber.relationship_to_patient == "18"
-    if claim.patient is None and not is_self:
+    relation = claim.subscriber.relationship_to_patient
+    is_self = relation == "18"
+    if claim.patient is None and relation not in (None, "18"):
         yield Finding("SUB-003", "subscriber.relationship_to_patient",
                       "Subscriber relationship to patient must be self when no separate patient "
                       "is given; add the patient, or set the relationship to self.")
@@ -185,7 +188,7 @@ def relationship(claim: Claim, ctx: Context) -> Iterator[Finding]:
                           "employee, unknown, organ or cadaver donor, life partner, other).")
 
 
-def _people(claim: Claim) -> Iterator[tuple[str, str, Person]]:
+def _people(claim: Claim) -> Iterator[tuple[str, str, Person | Subscriber]]:
     yield "subscriber", "Subscriber", claim.subscriber
     if claim.patient is not None:
         yield "patient", "Patient", claim.patient
@@ -195,6 +198,8 @@ def _people(claim: Claim) -> Iterator[tuple[str, str, Person]]:
                  "150 years ago")
 def birth_dates(claim: Claim, ctx: Context) -> Iterator[Finding]:
     for name, label, person in _people(claim):
+        if person.birth_date is None:
+            continue  # required or not: SUB-008's business
         if person.birth_date > ctx.today:
             yield Finding("SUB-005", f"{name}.birth_date",
                           f"{label} birth date is in the future.")
@@ -209,3 +214,15 @@ def claim_filing_indicator(claim: Claim, ctx: Context) -> Iterator[Finding]:
         yield Finding("SUB-007", "subscriber.claim_filing_indicator",
                       "Subscriber claim filing indicator is not a valid code (for example CI "
                       "commercial, MB Medicare Part B, MC Medicaid; see the rules guide).")
+
+
+@rule("SUB-008", "When the subscriber is the patient, the subscriber's birth date, gender and "
+                 "address are given")
+def subscriber_demographics(claim: Claim, ctx: Context) -> Iterator[Finding]:
+    if claim.patient is not None:
+        return
+    for field in ("birth_date", "gender", "address"):
+        if getattr(claim.subscriber, field) is None:
+            yield Finding("SUB-008", f"subscriber.{field}",
+                          "The subscriber is the patient here, so the subscriber's birth date, "
+                          "gender and address are required (2010BA DMG, N3, N4).")

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.errors import ConfigError
 from gateway.intake.importer import ClaimImporter
+from gateway.partners import PartnerDirectory, load_partners
 from gateway.logging import get_logger
 from gateway.store import migrate
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine, is_sqlite, make_engine, translate_errors
+from gateway.store.submission import SubmissionStore
+from gateway.submission.submit import Submitter
+from x12_maps.p837_writer import Party
 
 log = get_logger(__name__)
 
@@ -28,6 +34,19 @@ class App:
     def importer(self) -> ClaimImporter:
         return ClaimImporter(self.claims, self.clock, self.settings.submitter.id,
                              chunk_size=self.settings.intake.chunk_size)
+
+    @cached_property
+    def partners(self) -> PartnerDirectory:
+        return load_partners(self.settings.partners_dir)
+
+    def submitter(self) -> Submitter:
+        s = self.settings
+        party = Party(s.submitter.name, s.submitter.id, s.submitter.contact_name,
+                      s.submitter.contact_phone)
+        return Submitter(SubmissionStore(self.engine), self.partners, self.clock,
+                         outbox_dir=s.data_dir / "outbox", default_submitter=party,
+                         max_claims=s.submission.max_claims_per_run,
+                         stale_after=dt.timedelta(seconds=s.submission.stale_after_seconds))
 
 
 def ensure_schema(engine: Engine) -> None:

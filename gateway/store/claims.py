@@ -9,7 +9,7 @@ Bulk paths use Core ``insert`` with executemany, never per-row ORM adds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -337,6 +337,36 @@ def _transition(conn: Connection, claim_id: int, expected: ClaimStatus, new: Cla
         _event(claim_id, now, kind, expected, new, source=source, source_ref=source_ref,
                code=code, reason=reason)
     ])
+
+
+def transition_many(conn: Connection, moves: Mapping[ClaimStatus, Sequence[int]],
+                    new: ClaimStatus, now: dt.datetime, *, kind: str, source: str,
+                    source_ref: str | None = None, code: str | None = None,
+                    reason: str | None = None, chunk: int = 500) -> list[int]:
+    """Bulk form of :func:`_transition`: ids grouped by their expected status.
+
+    Returns the ids that moved; an id whose status changed meanwhile is left out
+    (the caller decides whether that is an error).
+    """
+    moved: list[int] = []
+    for expected, ids in moves.items():
+        check_transition(expected, new)
+        for start in range(0, len(ids), chunk):
+            part = list(ids[start:start + chunk])
+            done = conn.execute(
+                update(claims_t)
+                .where(claims_t.c.id.in_(part), claims_t.c.status == expected.value)
+                .values(status=new.value, status_changed_at=now, updated_at=now)
+                .returning(claims_t.c.id)
+            ).scalars().all()
+            if done:
+                conn.execute(insert(events_t), [
+                    _event(cid, now, kind, expected, new, source=source,
+                           source_ref=source_ref, code=code, reason=reason)
+                    for cid in done
+                ])
+            moved.extend(done)
+    return moved
 
 
 def _event(claim_id: int, now: dt.datetime, kind: str, from_status: ClaimStatus | None,

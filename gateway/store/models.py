@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,6 +79,9 @@ class ClaimRow(Base):
     payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
     # A frequency 7/8 claim points at the claim it replaces or voids.
     original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    # The interchange the claim was last batched into (BATCHED and after).
+    interchange_id: Mapped[int | None] = mapped_column(ForeignKey("interchanges.id"),
+                                                       index=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
@@ -153,6 +157,13 @@ class FileRow(Base):
     """A file we sent or received, raw bytes kept in the data dir under its hash."""
 
     __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_partner_id_direction_status", "partner_id", "direction", "status"),
+        # One non-duplicate inbound row per partner and content (migration 0002).
+        Index("ux_files_inbound_partner_id_sha256", "partner_id", "sha256", unique=True,
+              sqlite_where=text("direction = 'in' AND status <> 'duplicate'"),
+              postgresql_where=text("direction = 'in' AND status <> 'duplicate'")),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))  # out / in
@@ -164,6 +175,9 @@ class FileRow(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     stored_path: Mapped[str | None] = mapped_column(String(1024))
     error: Mapped[str | None] = mapped_column(Text)
+    # Outbound: uploads started (a crash leaves the row UPLOADING) and when one landed.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    uploaded_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 

@@ -16,6 +16,7 @@ from gateway.samples.factory import make_claim, mixed_batch
 from tests.integration.test_intake import write_csv, write_jsonl
 
 TODAY = dt.date.today()
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Gateway:
@@ -24,6 +25,7 @@ class Gateway:
     def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.cwd = tmp_path
         self.env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path / "var"),
+                    "GATEWAY_PARTNERS_DIR": str(REPO / "config" / "partners"),
                     "GATEWAY_DATABASE__URL": database_url, "GATEWAY_LOGGING__FORMAT": "json",
                     "COLUMNS": "200"}
         self.env.pop("GATEWAY_CONFIG", None)
@@ -164,3 +166,19 @@ def test_unreadable_input_is_exit_code_2(gw: Gateway, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     assert "not valid JSON" in gw("claims", "import", str(broken), expect=2).stderr
+
+
+def test_submit_puts_a_validated_interchange_in_the_outbox(gw: Gateway, tmp_path: Path) -> None:
+    """`gateway submit --partner sandbox` after the demo: 8 claims batched into one file."""
+    gw("demo")
+    report = gw.json("submit", "--partner", "sandbox")
+    assert report["claims"] == 8 and report["control_number"] == 1
+    assert report["validation_failed"] == {}
+    outbox = Path(report["file"])
+    assert outbox.is_file() and outbox.read_text().startswith("ISA*")
+    batched = gw.json("claims", "list", "--status", "batched")
+    assert len(batched) == 8
+    again = gw.json("submit", "--partner", "sandbox")
+    assert again["control_number"] is None and again["claims"] == 0
+    unknown = gw("submit", "--partner", "nope", expect=3)
+    assert "no trading partner named 'nope'" in unknown.stderr

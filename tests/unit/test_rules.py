@@ -254,6 +254,9 @@ FAILING: list[Case] = [
          not_self, with_patient),
     fail("SUB-003", "patient.relationship_to_subscriber", "99", "unknown relationship code",
          not_self, with_patient),
+    fail("SUB-008", "subscriber.birth_date", None, "patient subscriber without birth date"),
+    fail("SUB-008", "subscriber.gender", None, "patient subscriber without gender"),
+    fail("SUB-008", "subscriber.address", None, "patient subscriber without address"),
     fail("SUB-005", "subscriber.birth_date", "1876-11-28", "subscriber aged 150"),
     fail("SUB-005", "subscriber.birth_date", "2026-11-29", "subscriber born tomorrow",
          also=("CLM-012",)),
@@ -308,7 +311,6 @@ FAILING: list[Case] = [
     fail("DX-001", "diagnoses[1]", "250.00", "ICD-9 code"),
     fail("DX-001", "diagnoses[1]", "A00-A09", "a block"),
     fail("DX-001", "diagnoses[1]", "1", "a chapter"),
-    fail("DX-001", "diagnoses[1]", "R0.59", "dot in the wrong place"),
     fail("DX-004", "diagnoses", ["J06.9", "R05.9", "j069"], "same code other spelling",
          expect="diagnoses[2]"),
     fail("DX-004", "diagnoses", ["J06.9", "J06.9"], "primary repeated",
@@ -420,6 +422,11 @@ PASSING: list[Case] = [
     ok("SUB-003", "patient.relationship_to_subscriber", "G8", "other relationship G8",
        not_self, with_patient),
     ok("SUB-005", "subscriber.birth_date", "1876-11-29", "aged 149"),
+    ok("SUB-008", "subscriber.birth_date", None, "dependant's claim: subscriber demographics "
+       "not needed", with_patient, ("subscriber.gender", None), ("subscriber.address", None),
+       ("subscriber.relationship_to_patient", None)),
+    ok("SUB-003", "subscriber.relationship_to_patient", None, "relationship left to follow "
+       "from the patient", with_patient),
     ok("SUB-005", "subscriber.birth_date", "2026-11-02", "born on the service day"),
     ok("SUB-007", "subscriber.claim_filing_indicator", "MB", "Medicare Part B"),
     ok("SUB-007", "subscriber.claim_filing_indicator", "16", "HMO Medicare risk"),
@@ -451,6 +458,8 @@ PASSING: list[Case] = [
     ok("CLM-009", "service_lines[0].service_date", "2015-10-01", "first ICD-10 day"),
     ok("CLM-012", "patient", dict(PATIENT, birth_date="2026-11-02"), "newborn seen at birth",
        not_self),
+    # The 837P carries codes without a dot: a misplaced dot is formatting, not an error.
+    ok("DX-001", "diagnoses[1]", "R0.59", "misplaced dot normalized"),
     ok("DX-001", "diagnoses", ["j06.9", "R059", "W19.XXXA", "Z3A.01"],
        "case, dot and seven characters"),
     ok("DX-004", "diagnoses", ["J06.9", "J02.9"], "distinct codes"),
@@ -652,7 +661,7 @@ def test_today_is_the_reference_date() -> None:
 def test_rules_registry_is_complete_and_well_formed() -> None:
     """RULES lists every rule once, codes are well formed, descriptions are one line."""
     assert list(RULES) == [r.code for r in all_rules()]
-    assert len(RULES) == 41
+    assert len(RULES) == 42
     for code, description in RULES.items():
         assert re.fullmatch(r"[A-Z]{2,4}-[0-9]{3}", code)
         assert description and "\n" not in description and len(description) <= 120

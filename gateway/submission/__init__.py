@@ -1,0 +1,1 @@
+"""Submission: route ready claims, build and validate 837P interchanges, fill the outbox."""
