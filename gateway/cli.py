@@ -259,6 +259,39 @@ def submit(
         raise typer.Exit(1)
 
 
+# --- service ------------------------------------------------------------------------------
+
+
+@app.command("run")
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Run every step once, then exit.")
+                    ] = False,
+    cycles: Annotated[int | None, typer.Option(help="Stop after this many cycles.")] = None,
+) -> None:
+    """The service: intake, submit, upload, poll and ingest on their schedules, for every
+    trading partner, until SIGTERM/SIGINT (the current step finishes first)."""
+    from gateway.service.runner import Service
+
+    with open_app(settings()) as gw:
+        code = Service(gw).run(once=once, max_cycles=cycles)
+    raise typer.Exit(code)
+
+
+@app.command("status")
+def status(as_json: JsonOption = False) -> None:
+    """Per partner: last successful step times, queue depths, claims per status,
+    files awaiting upload or ingest, quarantined files, live instances."""
+    from gateway.cli_views import print_status
+    from gateway.store.service_store import ServiceStore
+
+    with open_app(settings()) as gw:
+        store = ServiceStore(gw.engine)
+        since = gw.clock.now() - dt.timedelta(seconds=3 * gw.settings.service.heartbeat_seconds)
+        data = {"partners": [p.name for p in gw.partners], "steps": store.steps(),
+                "queues": store.queue_depths(), "instances": store.instances(since)}
+    print_status(out, data, as_json=as_json)
+
+
 # --- demo --------------------------------------------------------------------------------
 
 
@@ -269,6 +302,15 @@ def demo() -> None:
 
     with open_app(settings()) as gw:
         run_demo(gw, out)
+
+
+def _register_subcommands() -> None:
+    from gateway import cli_responses
+
+    cli_responses.register(app)
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -187,3 +187,36 @@ def print_submit_result(console: Console, r: SubmitResult, *, as_json: bool) -> 
     console.print(f"[green]{r.partner}: interchange {r.control_number:09d} with "
                   f"{r.claims_sent_to_outbox} claim(s) validated (0 pyx12 errors) and placed in "
                   f"the outbox[/green]: {escape(str(r.file_path))}")
+
+
+def print_status(console: Console, data: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        console.file.write(dumps(data))
+        return
+    queues = data["queues"]
+    live = [i for i in data["instances"] if i["stopped_at"] is None]
+    console.print(f"instances running: {len(live)}"
+                  + "".join(f"\n  {escape(i['instance_id'])} (last heartbeat "
+                            f"{i['last_beat_at']:%Y-%m-%d %H:%M:%S})" for i in live))
+    table = Table(title="steps")
+    for column in ("partner", "step", "last success (UTC)", "last failure (UTC)", "runs",
+                   "failures", "last error"):
+        table.add_column(column, overflow="fold")
+    for s in data["steps"]:
+        table.add_row(escape(s["partner"]), s["step"], _when(s["last_success_at"]),
+                      _when(s["last_failure_at"]), str(s["runs"]), str(s["failures"]),
+                      escape(s["last_error"] or ""))
+    console.print(table)
+    claims = Table(title="claims per status")
+    claims.add_column("status")
+    claims.add_column("claims", justify="right")
+    for status, count in sorted(queues["claims"].items()):
+        claims.add_row(status, str(count))
+    console.print(claims)
+    console.print(f"files awaiting upload: {queues['awaiting_upload']}   "
+                  f"responses awaiting ingest: {queues['awaiting_ingest']}   "
+                  f"quarantined responses: {queues['quarantined']}")
+
+
+def _when(value: dt.datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S}" if value else "-"

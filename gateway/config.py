@@ -52,6 +52,8 @@ class LoggingSettings(_Section):
 class IntakeSettings(_Section):
     # Claims per database transaction during import.
     chunk_size: int = Field(default=1000, ge=1, le=50_000)
+    # Folder `gateway run` imports claim files from (default: <data_dir>/drop).
+    drop_dir: Path | None = None
 
 
 class SubmissionSettings(_Section):
@@ -60,6 +62,23 @@ class SubmissionSettings(_Section):
     max_claims_per_run: int = Field(default=20_000, ge=1, le=1_000_000)
     # A BUILDING interchange older than this is taken as left by a dead run.
     stale_after_seconds: int = Field(default=600, ge=0)
+
+
+class ResponsesSettings(_Section):
+    # Run pyx12 over 999/277CA/835 files and keep its findings on the response (the
+    # file is applied either way; only files that cannot be understood are quarantined).
+    validate_with_pyx12: bool = True
+
+
+class ServiceSettings(_Section):
+    """`gateway run`: how often each step runs (poll intervals are per partner)."""
+
+    cycle_seconds: float = Field(default=2.0, gt=0)
+    intake_interval_seconds: float = Field(default=10.0, ge=0)
+    submit_interval_seconds: float = Field(default=60.0, ge=0)
+    upload_interval_seconds: float = Field(default=30.0, ge=0)
+    ingest_interval_seconds: float = Field(default=15.0, ge=0)
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -75,6 +94,8 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     intake: IntakeSettings = IntakeSettings()
     submission: SubmissionSettings = SubmissionSettings()
+    responses: ResponsesSettings = ResponsesSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -12,11 +12,15 @@ from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.errors import ConfigError
 from gateway.intake.importer import ClaimImporter
-from gateway.partners import PartnerDirectory, load_partners
 from gateway.logging import get_logger
+from gateway.partners import PartnerDirectory, load_partners
+from gateway.responses.ingest import ResponseIngestor
 from gateway.store import migrate
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine, is_sqlite, make_engine, translate_errors
+from gateway.store.files import FileStore
+from gateway.store.partners_store import PartnerStore
+from gateway.store.responses import ResponseStore
 from gateway.store.submission import SubmissionStore
 from gateway.submission.submit import Submitter
 from x12_maps.p837_writer import Party
@@ -38,6 +42,11 @@ class App:
     @cached_property
     def partners(self) -> PartnerDirectory:
         return load_partners(self.settings.partners_dir)
+
+    def ingestor(self) -> ResponseIngestor:
+        return ResponseIngestor(FileStore(self.engine), ResponseStore(self.engine),
+                                PartnerStore(self.engine), self.clock, self.settings.data_dir,
+                                validate_with_pyx12=self.settings.responses.validate_with_pyx12)
 
     def submitter(self) -> Submitter:
         s = self.settings

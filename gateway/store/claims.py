@@ -191,7 +191,7 @@ class ClaimStore:
         ).scalars().all()
         for claim_id, claim in zip(ids, claims, strict=True):
             self._add_version(batch, claim_id, 1, claim, now)
-            batch.events.append(_event(claim_id, now, "imported", None, claim.status,
+            batch.events.append(event_row(claim_id, now, "imported", None, claim.status,
                                        source_ref=claim.source_file,
                                        reason=_verdict(claim)))
         return list(enumerate(ids))
@@ -200,7 +200,7 @@ class ClaimStore:
                  version_no: int, claim: IncomingClaim, now: dt.datetime,
                  batch: _Batch) -> None:
         new_version = version_no + 1
-        _transition(
+        transition_claim(
             conn, claim_id, current, claim.status, now,
             kind="replaced", source="intake", source_ref=claim.source_file,
             reason=f"version {new_version} imported; {_verdict(claim)}",
@@ -247,7 +247,7 @@ class ClaimStore:
                    reason: str | None = None) -> None:
         """Move one claim from ``expected`` to ``new`` (raises if not allowed or raced)."""
         with self.engine.begin() as conn:
-            _transition(conn, claim_id, expected, new, now, kind=kind, source=source,
+            transition_claim(conn, claim_id, expected, new, now, kind=kind, source=source,
                         source_ref=source_ref, code=code, reason=reason)
 
     # --- look-ups -------------------------------------------------------------------
@@ -319,7 +319,7 @@ class ClaimStore:
             return {ClaimStatus(s): n for s, n in conn.execute(query)}
 
 
-def _transition(conn: Connection, claim_id: int, expected: ClaimStatus, new: ClaimStatus,
+def transition_claim(conn: Connection, claim_id: int, expected: ClaimStatus, new: ClaimStatus,
                 now: dt.datetime, *, kind: str, source: str, source_ref: str | None = None,
                 code: str | None = None, reason: str | None = None,
                 extra_where: Sequence[Any] = (), values: dict[str, Any] | None = None
@@ -334,7 +334,7 @@ def _transition(conn: Connection, claim_id: int, expected: ClaimStatus, new: Cla
         raise ConcurrentUpdateError(
             f"claim {claim_id} is no longer {expected}; status not changed to {new}")
     conn.execute(insert(events_t), [
-        _event(claim_id, now, kind, expected, new, source=source, source_ref=source_ref,
+        event_row(claim_id, now, kind, expected, new, source=source, source_ref=source_ref,
                code=code, reason=reason)
     ])
 
@@ -361,7 +361,7 @@ def transition_many(conn: Connection, moves: Mapping[ClaimStatus, Sequence[int]]
             ).scalars().all()
             if done:
                 conn.execute(insert(events_t), [
-                    _event(cid, now, kind, expected, new, source=source,
+                    event_row(cid, now, kind, expected, new, source=source,
                            source_ref=source_ref, code=code, reason=reason)
                     for cid in done
                 ])
@@ -369,7 +369,7 @@ def transition_many(conn: Connection, moves: Mapping[ClaimStatus, Sequence[int]]
     return moved
 
 
-def _event(claim_id: int, now: dt.datetime, kind: str, from_status: ClaimStatus | None,
+def event_row(claim_id: int, now: dt.datetime, kind: str, from_status: ClaimStatus | None,
            to_status: ClaimStatus | None, *, source: str = "intake",
            source_ref: str | None = None, code: str | None = None,
            reason: str | None = None) -> dict[str, Any]:

@@ -212,6 +212,9 @@ class TransactionSet(Base):
     control_number: Mapped[str] = mapped_column(String(9))  # ST02
     claim_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32))
+    # Which claims own which segments: [[first position, last position, [claim ids]], ...]
+    # (positions count from ST = 1, as 999 IK3 does) — maps a 999 error to its claims.
+    owner_runs: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class InterchangeClaim(Base):
@@ -237,6 +240,17 @@ class ResponseRow(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     interchange_id: Mapped[int | None] = mapped_column(ForeignKey("interchanges.id"))
+    # Which document of the file (interchange, then transaction set), and its ids.
+    document_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    control_number: Mapped[str | None] = mapped_column(String(15))
+    # pyx12's findings as data (codes and positions, never its messages).
+    findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # What the response said, for staff (counts, codes, descriptions).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    matched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unmatched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What matched nothing we sent, kept for staff (identifiers and amounts).
+    unmatched_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
@@ -254,6 +268,11 @@ class Remittance(Base):
     payment_method: Mapped[str] = mapped_column(String(8))
     payment_date: Mapped[dt.date | None] = mapped_column(Date)
     balanced: Mapped[bool] = mapped_column(default=True)
+    payer_name: Mapped[str | None] = mapped_column(String(80))
+    # Why a payment does not balance (None when it does).
+    balance_note: Mapped[str | None] = mapped_column(Text)
+    # PLB provider-level adjustments: [{"provider", "reason", "reference", "amount"}].
+    plb: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
@@ -272,3 +291,37 @@ class RemittanceClaim(Base):
     patient_responsibility: Mapped[Decimal | None] = mapped_column(Money)
     payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
     adjustments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # paid / partially_paid / denied / reversed / forwarded, derived from the amounts.
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    remarks: Mapped[list[str] | None] = mapped_column(JSON)  # RARC (LQ*HE, MOA)
+    lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # SVC with CAS/LQ
+
+
+# --- the long-running service ---------------------------------------------------------
+
+
+class ServiceInstance(Base):
+    """A running (or stopped) `gateway run` process and its heartbeat."""
+
+    __tablename__ = "service_instances"
+
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_beat_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class StepStatus(Base):
+    """Per partner and step: when it last succeeded or failed, and why (no PHI)."""
+
+    __tablename__ = "step_status"
+
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -73,6 +73,17 @@ class Reservation:
 
 
 @dataclass(frozen=True, slots=True)
+class SetRecord:
+    """A transaction set as written: ST02, its claims, where each CLM sits (file
+    position) and which claims own which segment positions (ST = 1)."""
+
+    control_number: str
+    claim_ids: Sequence[int]
+    clm_positions: Mapping[int, int]
+    owner_runs: Sequence[tuple[int, int, Sequence[int]]]
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxFile:
     name: str
     sha256: str
@@ -138,11 +149,10 @@ class SubmissionStore:
                            tuple((r.id, r.version_no, dict(r.document)) for r in rows))
 
     def complete(self, reservation: Reservation, partner: str, outbox: OutboxFile,
-                 sets: Sequence[tuple[str, Sequence[int], Mapping[int, int]]],
-                 now: dt.datetime) -> int:
+                 sets: Sequence[SetRecord], now: dt.datetime) -> int:
         """Record a validated interchange: READY, its sets and claim positions, its file.
 
-        ``sets``: (ST02, claim ids, claim id → CLM position). Returns the file id.
+        Returns the file id.
         """
         versions = {cid: version for cid, version, _ in reservation.claims}
         with self.engine.begin() as conn:
@@ -156,15 +166,19 @@ class SubmissionStore:
             _set_interchange_status(conn, reservation.interchange_id,
                                     InterchangeStatus.BUILDING, InterchangeStatus.READY,
                                     file_id=file_id)
-            for st02, claim_ids, positions in sets:
+            for record in sets:
                 set_id = conn.execute(insert(sets_t).returning(sets_t.c.id), {
-                    "interchange_id": reservation.interchange_id, "control_number": st02,
-                    "claim_count": len(claim_ids), "status": "ready",
+                    "interchange_id": reservation.interchange_id,
+                    "control_number": record.control_number,
+                    "claim_count": len(record.claim_ids), "status": "ready",
+                    "owner_runs": [[first, last, list(ids)]
+                                   for first, last, ids in record.owner_runs],
                 }).scalar_one()
                 conn.execute(insert(ic_claims_t), [
                     {"transaction_set_id": set_id, "claim_id": cid,
-                     "version_no": versions[cid], "segment_position": positions[cid]}
-                    for cid in claim_ids
+                     "version_no": versions[cid],
+                     "segment_position": record.clm_positions[cid]}
+                    for cid in record.claim_ids
                 ])
         return int(file_id)
 

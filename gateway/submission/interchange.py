@@ -22,6 +22,8 @@ class BuiltSet:
     control_number: str  # ST02
     claim_ids: tuple[int, ...]
     clm_lines: dict[int, int]  # claim id -> file position of its CLM segment
+    # [first, last, claim ids]: runs of set positions (ST = 1) owned by the same claims
+    owner_runs: tuple[tuple[int, int, tuple[int, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,21 @@ def build_interchange(groups: Sequence[tuple[Party, Sequence[ClaimToSend]]], *,
         for offset, (segment, seg_owners) in enumerate(zip(ts, ts_owners, strict=True)):
             if segment[0] == "CLM":
                 clm_lines[seg_owners[0]] = start + offset
-        built_sets.append(BuiltSet(str(ts[0][2]), tuple(c.claim_id for c in chunk), clm_lines))
+        built_sets.append(BuiltSet(str(ts[0][2]), tuple(c.claim_id for c in chunk), clm_lines,
+                                   owner_runs(ts_owners)))
     owners.extend([(), ()])  # GE, IEA
     return BuiltInterchange(text, control_number, group_control_number, tuple(built_sets),
                             tuple(owners))
+
+
+def owner_runs(owners: list[tuple[int, ...]]) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
+    """Run-length form of a set's segment owners, positions counted from ST = 1."""
+    runs: list[tuple[int, int, tuple[int, ...]]] = []
+    for position, who in enumerate(owners, start=1):
+        if not who:
+            continue
+        if runs and runs[-1][2] == who and runs[-1][1] == position - 1:
+            runs[-1] = (runs[-1][0], position, who)
+        else:
+            runs.append((position, position, who))
+    return tuple(runs)

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from gateway.clock import Clock
 from gateway.domain.claim import Claim
 from gateway.domain.findings import Finding
+from gateway.faults import fault_point
 from gateway.logging import get_logger
 from gateway.partners import PartnerDirectory, TradingPartner
 from gateway.store.submission import (
@@ -28,6 +29,7 @@ from gateway.store.submission import (
     EnvelopeIds,
     OutboxFile,
     Reservation,
+    SetRecord,
     SubmissionStore,
 )
 from gateway.submission.interchange import BuiltInterchange, build_interchange
@@ -81,6 +83,7 @@ class Submitter:
         reservation = self.store.reserve(partner.name, _envelope_ids(partner), mine, now)
         if reservation is None:
             return result
+        fault_point("submit.after_reserve")
         result.control_number = reservation.control_number
         self._build(partner, reservation, result)
         return result
@@ -112,9 +115,11 @@ class Submitter:
             self._reject(reservation, charge_findings(verdict, built), result)
             return
         outbox = self._write_outbox(partner, built, now)
+        fault_point("submit.after_outbox_write")
         result.file_id = self.store.complete(
             reservation, partner.name, outbox,
-            [(s.control_number, s.claim_ids, s.clm_lines) for s in built.sets], now)
+            [SetRecord(s.control_number, s.claim_ids, s.clm_lines, s.owner_runs)
+             for s in built.sets], now)
         result.file_path = Path(outbox.stored_path)
         result.claims_sent_to_outbox = len(built.claim_ids)
         log.info("batch.validated", partner=partner.name,
