@@ -292,6 +292,22 @@ def status(as_json: JsonOption = False) -> None:
     print_status(out, data, as_json=as_json)
 
 
+@app.command("health")
+def health() -> None:
+    """Exit 0 when the database answers and a `gateway run` instance has a recent
+    heartbeat (the container health check); 1 otherwise."""
+    from gateway.store.service_store import ServiceStore
+
+    with open_app(settings()) as gw:
+        beat = gw.settings.service.heartbeat_seconds
+        since = gw.clock.now() - dt.timedelta(seconds=3 * beat)
+        live = [i for i in ServiceStore(gw.engine).instances(since) if i["stopped_at"] is None]
+    if not live:
+        err.print("no `gateway run` instance has sent a heartbeat recently")
+        raise typer.Exit(1)
+    out.print(f"ok: {len(live)} instance(s) alive")
+
+
 # --- demo --------------------------------------------------------------------------------
 
 
@@ -305,9 +321,19 @@ def demo() -> None:
 
 
 def _register_subcommands() -> None:
-    from gateway import cli_responses
+    from gateway import cli_partners, cli_responses
 
     cli_responses.register(app)
+    cli_partners.register(app, on_uploaded=_mark_sent)
+
+
+def _mark_sent(gw: Any) -> Any:
+    """After `gateway upload` records a file uploaded: its claims become SENT."""
+    from gateway.store.submission import SubmissionStore
+
+    store = SubmissionStore(gw.engine)
+    store.reconcile_uploaded(gw.clock.now())
+    return lambda file_id: store.mark_file_sent(file_id, gw.clock.now())
 
 
 _register_subcommands()

@@ -31,6 +31,7 @@ from gateway.store.service_store import ServiceStore
 from gateway.store.submission import SubmissionStore
 from gateway.transmission.poll import poll_inbound
 from gateway.transmission.upload import upload_pending
+from gateway.transport.base import Transport
 from gateway.transport.factory import open_transport
 
 log = get_logger(__name__)
@@ -56,6 +57,7 @@ class Service:
         self.files = FileStore(app.engine)
         self.stop = threading.Event()
         self._last_run: dict[tuple[str, str], float] = {}
+        self._transports: dict[str, Transport] = {}
         self._last_beat = 0.0
 
     # --- the loop ---------------------------------------------------------------------
@@ -87,12 +89,29 @@ class Service:
         if self._due("*", "intake", self.settings.service.intake_interval_seconds, force):
             self._run(report, "*", "intake", self._intake)
         for partner in self.app.partners:
-            for step, interval, fn in self._partner_steps(partner):
-                if self.stop.is_set():
-                    return report
-                if self._due(partner.name, step, interval, force):
-                    self._run(report, partner.name, step, fn)
+            try:
+                for step, interval, fn in self._partner_steps(partner):
+                    if self.stop.is_set():
+                        return report
+                    if self._due(partner.name, step, interval, force):
+                        self._run(report, partner.name, step, fn)
+            finally:
+                self._close_transport(partner.name)
         return report
+
+    def _transport(self, partner: TradingPartner) -> Transport:
+        """One connection per partner per cycle, shared by upload and poll."""
+        if partner.name not in self._transports:
+            self._transports[partner.name] = open_transport(partner)
+        return self._transports[partner.name]
+
+    def _close_transport(self, name: str) -> None:
+        transport = self._transports.pop(name, None)
+        if transport is not None:
+            try:
+                transport.close()
+            except Exception:  # closing a broken connection must not hide the cycle
+                log.warning("transport.close_failed", partner=name)
 
     def _partner_steps(self, partner: TradingPartner
                        ) -> list[tuple[str, float, Callable[[], object]]]:
@@ -199,15 +218,15 @@ class Service:
         def sent(file_id: int) -> None:
             submission.mark_file_sent(file_id, clock.now())
 
-        with open_transport(partner) as transport:
-            report = upload_pending(partner, transport, self.files, clock, sent)
+        # Uploaded files whose claims a stopped run left batched are finished first.
+        finished = submission.reconcile_uploaded(clock.now())
+        report = upload_pending(partner, self._transport(partner), self.files, clock, sent)
         return {"uploaded": len(report.uploaded), "recovered": len(report.recovered),
-                "skipped": len(report.skipped)}
+                "skipped": len(report.skipped), "reconciled": len(finished)}
 
     def _poll(self, partner: TradingPartner) -> dict[str, int]:
-        with open_transport(partner) as transport:
-            new = poll_inbound(partner, transport, self.files, self.settings.data_dir,
-                               self.app.clock)
+        new = poll_inbound(partner, self._transport(partner), self.files,
+                           self.settings.data_dir, self.app.clock)
         return {"downloaded": len(new)}
 
     def _ingest(self, partner: TradingPartner) -> dict[str, int]:

@@ -295,6 +295,10 @@ class RemittanceClaim(Base):
     outcome: Mapped[str | None] = mapped_column(String(24))
     remarks: Mapped[list[str] | None] = mapped_column(JSON)  # RARC (LQ*HE, MOA)
     lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # SVC with CAS/LQ
+    # Whether the CLP was applied to our claim: posted, or why not — unmatched (no claim
+    # of ours), unbalanced (the payment does not add up), repeated_reversal (the same
+    # reversal was already posted from another payment).
+    posting: Mapped[str] = mapped_column(String(32), default="posted", server_default="posted")
 
 
 # --- the long-running service ---------------------------------------------------------

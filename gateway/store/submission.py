@@ -33,16 +33,15 @@ from gateway.store.models import (
     FileRow,
     Interchange,
     InterchangeClaim,
-    TradingPartner,
     TransactionSet,
 )
+from gateway.store.partners_store import ensure_partner, partners_t
 
 counters_t = cast(Table, ControlCounter.__table__)
 interchanges_t = cast(Table, Interchange.__table__)
 sets_t = cast(Table, TransactionSet.__table__)
 ic_claims_t = cast(Table, InterchangeClaim.__table__)
 files_t = cast(Table, FileRow.__table__)
-partners_t = cast(Table, TradingPartner.__table__)
 
 PICKABLE = (ClaimStatus.RECEIVED, ClaimStatus.HELD)
 
@@ -235,6 +234,19 @@ class SubmissionStore:
                                            "re-queued")
         return [row.id for row in stale]
 
+    def reconcile_uploaded(self, now: dt.datetime) -> list[int]:
+        """Files recorded UPLOADED whose interchange is still READY: a run stopped between
+        the two commits. Finish the job (claims BATCHED → SENT); returns the file ids."""
+        with self.engine.connect() as conn:
+            file_ids = conn.execute(
+                select(files_t.c.id)
+                .join(interchanges_t, interchanges_t.c.file_id == files_t.c.id)
+                .where(interchanges_t.c.status == InterchangeStatus.READY.value,
+                       files_t.c.status == OutboundStatus.UPLOADED.value)).scalars().all()
+        for file_id in file_ids:
+            self.mark_file_sent(file_id, now)
+        return list(file_ids)
+
     def mark_file_sent(self, file_id: int, now: dt.datetime) -> list[int]:
         """After upload: the interchange is SENT and its claims BATCHED → SENT."""
         with self.engine.begin() as conn:
@@ -252,15 +264,6 @@ class SubmissionStore:
                                    ClaimStatus.SENT, now, kind="sent", source="submission",
                                    source_ref=row.name, code=f"ISA13 {row.control_number:09d}",
                                    reason="interchange uploaded to the clearinghouse")
-
-
-def ensure_partner(conn: Any, name: str, now: dt.datetime) -> int:
-    """The trading partner's row id, created on first use."""
-    found = conn.execute(select(partners_t.c.id).where(partners_t.c.name == name)).scalar()
-    if found is not None:
-        return int(found)
-    return int(conn.execute(insert(partners_t).returning(partners_t.c.id),
-                            {"name": name, "created_at": now}).scalar_one())
 
 
 def _next_control_numbers(conn: Any, env: EnvelopeIds) -> tuple[int, int]:

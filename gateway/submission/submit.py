@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from gateway.store.submission import (
     SubmissionStore,
 )
 from gateway.submission.interchange import BuiltInterchange, build_interchange
+from gateway.transmission.rawstore import write_private
 from gateway.x12.codes import describe
 from gateway.x12.validate import ValidationResult, validate
 from x12_maps.p837_writer import ClaimToSend, Party
@@ -155,21 +155,12 @@ class Submitter:
 
     def _write_outbox(self, partner: TradingPartner, built: BuiltInterchange,
                       now: dt.datetime) -> OutboxFile:
-        folder = self.outbox_dir / partner.name
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = partner.file_name(built.control_number, now.strftime("%Y%m%dT%H%M%S"))
         data = built.text.encode("ascii")
-        target = folder / name
-        tmp = folder / f".{name}.tmp"
-        # Written and synced under a temporary name, then renamed: the outbox never
-        # holds a partial interchange under its real name.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
+        target = self.outbox_dir / partner.name / name
+        # Synced under a temporary name, then renamed: the outbox never holds a partial
+        # interchange under its real name.
+        write_private(target, data)
         return OutboxFile(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                           stored_path=str(target))
 
