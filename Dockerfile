@@ -32,10 +32,9 @@ VOLUME ["/data"]
 WORKDIR /data
 USER app
 
-# For now only checks that the CLI starts; it becomes a heartbeat check once
-# `gateway run` lands.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
-  CMD ["gateway", "--help"]
+# Healthy while `gateway run` keeps its heartbeat in the database fresh.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["gateway", "health"]
 
 ENTRYPOINT ["gateway"]
-CMD ["demo"]
+CMD ["run"]

@@ -321,9 +321,11 @@ def demo() -> None:
 
 
 def _register_subcommands() -> None:
-    from gateway import cli_partners, cli_responses
+    from gateway import cli_partners, cli_remits, cli_responses, cli_sandbox
 
     cli_responses.register(app)
+    cli_remits.register(app)
+    cli_sandbox.register(app)
     cli_partners.register(app, on_uploaded=_mark_sent)
 
 

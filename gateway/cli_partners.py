@@ -100,7 +100,7 @@ def _where(partner: TradingPartner) -> str:
 def partners_list(as_json: JsonOption = False) -> None:
     """List the configured trading partners."""
     partners = list(_directory(_settings()))
-    rows = [{"name": p.name, "default": p.default, "payers": p.payer_ids,
+    rows: list[dict[str, Any]] = [{"name": p.name, "default": p.default, "payers": p.payer_ids,
              "transport": p.transport.kind, "where": _where(p),
              "usage": p.envelope.usage_indicator,
              "sender": f"{p.envelope.sender_qualifier}:{p.envelope.sender_id}",

@@ -86,10 +86,13 @@ def summary_dict(s: ClaimSummary) -> dict[str, Any]:
 
 
 def claim_detail(store: ClaimStore, summary: ClaimSummary) -> dict[str, Any]:
+    from gateway.store.remits import RemitStore
+
     return {
         "claim": summary_dict(summary),
         "findings": [f.as_dict() for f in store.findings(summary.id, summary.version_no)],
         "timeline": [asdict(e) for e in store.timeline(summary.id)],
+        "payments": RemitStore(store.engine).payments_for_claim(summary.id),
     }
 
 
@@ -124,6 +127,10 @@ def print_claim_detail(console: Console, detail: dict[str, Any]) -> None:
         timeline.add_row(f"{e['at']:%Y-%m-%d %H:%M:%S}", e["kind"], move, source,
                          escape(reason))
     console.print(timeline)
+    if detail.get("payments"):
+        from gateway.cli_remits import print_claim_payments
+
+        print_claim_payments(console, detail["payments"], title="payments (835)")
 
 
 def print_claim_list(console: Console, rows: Sequence[ClaimSummary], *, as_json: bool

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -193,7 +194,7 @@ class PartnerDirectory:
                     raise ConfigError(f"payer {payer_id} is listed by both {other.name} "
                                       f"and {partner.name}")
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[TradingPartner]:
         return iter(self._by_name.values())
 
     def __len__(self) -> int:

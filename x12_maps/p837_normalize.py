@@ -29,7 +29,7 @@ Lossy steps, by loop:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -46,13 +46,14 @@ from gateway.domain.claim import (
 )
 from x12_maps.p837_writer import Party as WrittenParty
 
-_US = (None, "US", "USA")
+# The writer leaves N404 out for exactly these spellings (case-sensitive; see _address).
+_US = ("US", "USA")
+M = TypeVar("M", bound=BaseModel)
 
 
 def as_sent(claim: Claim, *, submitter: WrittenParty, receiver: WrittenParty) -> Claim:
     """``claim`` after a write → read round trip with these 1000A/1000B parties."""
     c = _blank_to_none(claim)
-    assert isinstance(c, Claim)
     has_patient = c.patient is not None
     return c.model_copy(update={
         "submitter": _party(submitter, with_contact=True),
@@ -72,7 +73,7 @@ def as_sent(claim: Claim, *, submitter: WrittenParty, receiver: WrittenParty) ->
     })
 
 
-def _blank_to_none(model: BaseModel) -> BaseModel:
+def _blank_to_none(model: M) -> M:
     """Empty optional strings become None (an empty element reads back as absent)."""
     update: dict[str, Any] = {}
     for name, value in model.__dict__.items():
@@ -102,7 +103,7 @@ def _party(p: WrittenParty, *, with_contact: bool) -> Party:
 
 
 def _address(a: Address | None) -> Address | None:
-    if a is None or a.country not in _US or a.country is None:
+    if a is None or a.country not in _US:
         return a
     return a.model_copy(update={"country": None})
 

@@ -8,8 +8,8 @@ claim lists the segment ids skipped on its way.
 
 A claim that cannot become a valid :class:`Claim` (missing CLM, ICD-9 diagnoses, a bad
 date, a model violation) is a per-claim :class:`ReadFailure` with a reason that names
-segments, positions and field paths but never a value. A file that is not X12 at all,
-or not an 837P, raises :class:`~gateway.errors.X12Error`.
+segments, positions, qualifier codes and field paths but never claim data. A file that
+is not X12 at all, or not an 837P, raises :class:`~gateway.errors.X12Error`.
 
 Segments are consumed one at a time (:func:`iter_837` yields each claim as soon as it
 ends), so memory stays proportional to one claim plus the loops above it.
@@ -54,7 +54,7 @@ class ReadFailure:
 
     clm_position: int
     patient_control_number: str | None
-    reason: str  # segment ids, positions and field paths only: never a value
+    reason: str  # segment ids, positions, qualifier codes, field paths: no claim data
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,15 +426,19 @@ class _Reader:
         return [c.strip() for c in value.split(self.component)] if value else []
 
     def _sniff_component(self, clm05: str) -> str:
-        """CLM05 is always three components (``11:B:1``). When it does not hold the
-        declared component separator but splits cleanly on another punctuation
-        character, the file composes with that one: use it from here on."""
-        if clm05 and self.component not in clm05:
-            marks = {ch for ch in clm05 if not ch.isalnum() and ch != " "}
-            if len(marks) == 1:
-                mark = marks.pop()
-                if clm05.count(mark) == 2 and mark not in self.d.all:
-                    self.component = mark
+        """CLM05 is always three components, the second one B (``11:B:1``). When it does
+        not hold the declared component separator but has that shape around another
+        punctuation character, the claim composes with that one: use it until a CLM05
+        shows the declared one again."""
+        if not clm05 or self.d.component in clm05:
+            self.component = self.d.component
+            return clm05
+        marks = {ch for ch in clm05 if not ch.isalnum() and ch != " "}
+        if len(marks) == 1:
+            mark = marks.pop()
+            parts = clm05.split(mark)
+            if len(parts) == 3 and parts[1].strip() == "B" and mark not in self.d.all:
+                self.component = mark
         return clm05
 
     def _date(self, s: RawSegment, value: str) -> dt.date | None:
@@ -688,21 +692,19 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("2000C", "PAT"): _Reader._pat,
     ("2010CA", "DMG"): _Reader._dmg,
     **_address_handlers("2010AA", "2010AB", "2010BA", "2010BB", "2010CA", "2310C"),
+    ("2300", "DTP"): _Reader._dtp_claim,
+    ("2300", "REF"): _Reader._ref_claim,
+    ("2300", "NTE"): _Reader._nte,
+    ("2300", "HI"): _Reader._hi,
     ("2310B", "PRV"): _Reader._prv_rendering,
     ("2400", "SV1"): _Reader._sv1,
     ("2400", "DTP"): _Reader._dtp_line,
     ("2400", "REF"): _Reader._ref_line,
     ("2400", "LIN"): _Reader._lin,
     ("2410", "CTP"): _Reader._ctp,
-}
-_HANDLERS.update({
-    ("2300", "DTP"): _Reader._dtp_claim,
-    ("2300", "REF"): _Reader._ref_claim,
-    ("2300", "NTE"): _Reader._nte,
-    ("2300", "HI"): _Reader._hi,
     ("2400", "SVD"): _Reader._line_end, ("2400", "LQ"): _Reader._line_end,
     ("2410", "SVD"): _Reader._line_end, ("2410", "LQ"): _Reader._line_end,
-})
+}
 
 
 def _put(doc: Doc, key: str, value: str | None) -> None:

@@ -151,7 +151,8 @@ def _digits(phone: str) -> str:
 
 def _address(out: TaggedSegments, address: Address, owners: tuple[int, ...]) -> None:
     out.add(seg("N3", address.line1, address.line2), owners)
-    country = address.country if address.country not in (None, "US", "USA") else None
+    country = (address.country if address.country and address.country.upper() not in (
+        "US", "USA") else None)
     out.add(seg("N4", address.city, address.state, address.zip, country), owners)
 
 

@@ -226,3 +226,12 @@ def subscriber_demographics(claim: Claim, ctx: Context) -> Iterator[Finding]:
             yield Finding("SUB-008", f"subscriber.{field}",
                           "The subscriber is the patient here, so the subscriber's birth date, "
                           "gender and address are required (2010BA DMG, N3, N4).")
+
+
+@rule("PRV-019", "A referring provider is a person (2310A allows no organization)")
+def referring_is_a_person(claim: Claim, ctx: Context) -> Iterator[Finding]:
+    referring = claim.referring_provider
+    if referring is not None and not referring.last_name:
+        yield Finding("PRV-019", "referring_provider.last_name",
+                      "Referring provider must be a person: give the last and first name "
+                      "(an organization cannot be a referring provider in the 837P).")

@@ -1,7 +1,8 @@
 """Input files → raw claim documents, one per claim, each with where it came from.
 
-A record that cannot even be read as a document (bad JSON line, broken CSV group)
-comes out with ``doc=None`` and a finding, so one bad row never stops the file.
+A record that cannot even be read as a document (bad JSON line, broken CSV group, an
+837P claim the reader cannot turn into a claim) comes out with ``doc=None`` and a
+finding, so one bad row never stops the file.
 """
 
 from __future__ import annotations
@@ -15,20 +16,25 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gateway.domain.findings import Finding
-from gateway.errors import IntakeError
+from gateway.domain.findings import Finding, Severity
+from gateway.errors import IntakeError, X12Error
+from gateway.x12.tokenizer import decode
+from x12_maps.p837_reader import ReadClaim, read_837
 
 # Columns of a CSV holding lists: values separated by ";" inside one cell.
 LIST_COLUMNS = frozenset({"diagnoses", "service_lines.modifiers",
                           "service_lines.diagnosis_pointers"})
 LINE_PREFIX = "service_lines."
 LIST_SEPARATOR = ";"
+# 837P by name; any other file (.txt included) is X12 when its content starts with ISA.
+X12_SUFFIXES = frozenset({".837", ".x12", ".edi"})
 
 
 class InputFormat(StrEnum):
     JSON = "json"
     JSONL = "jsonl"
     CSV = "csv"
+    X12 = "x12"  # an 837P file
 
 
 @dataclass(slots=True)
@@ -41,7 +47,11 @@ class RawRecord:
 
 
 def detect_format(path: Path) -> InputFormat:
+    if _starts_with_isa(path):
+        return InputFormat.X12
     suffix = path.suffix.lower()
+    if suffix in X12_SUFFIXES:
+        return InputFormat.X12
     if suffix in (".jsonl", ".ndjson"):
         return InputFormat.JSONL
     if suffix == ".json":
@@ -51,9 +61,20 @@ def detect_format(path: Path) -> InputFormat:
     raise IntakeError(f"{path.name}: cannot tell the format from the name; pass --format")
 
 
+def _starts_with_isa(path: Path) -> bool:
+    """X12 by content: the first non-blank bytes (after a UTF-8 BOM) are an ISA segment."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return head.startswith(b"ISA") and len(head) > 3 and not head[3:4].isalnum()
+
+
 def count_units(path: Path, fmt: InputFormat) -> int | None:
     """How many progress units the file holds (lines), without parsing it."""
-    if fmt is InputFormat.JSON:
+    if fmt in (InputFormat.JSON, InputFormat.X12):
         return None
     with path.open("rb") as fh:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
@@ -65,6 +86,8 @@ def read_records(path: Path, fmt: InputFormat) -> Iterator[RawRecord]:
         return _read_json(path)
     if fmt is InputFormat.JSONL:
         return _read_jsonl(path)
+    if fmt is InputFormat.X12:
+        return _read_x12(path)
     return _read_csv(path)
 
 
@@ -93,6 +116,36 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
                     "FMT-000", "", f"line is not valid JSON ({_where(exc)})")])
                 continue
             yield _as_record(f"line {n}", item)
+
+
+def _read_x12(path: Path) -> Iterator[RawRecord]:
+    """One record per 2300 claim of an 837P file, in file order. The whole file is read
+    first, so a file that is not an 837P is refused before any of its claims is kept."""
+    try:
+        result = read_837(decode(path.read_bytes()))
+    except X12Error as exc:
+        raise IntakeError(f"{path.name}: {exc}") from exc
+    items: list[tuple[int, RawRecord]] = []
+    for read in result.claims:
+        items.append((read.clm_position, _x12_record(read)))
+    for failure in result.failures:
+        ref = f"CLM at segment {failure.clm_position}"
+        if failure.patient_control_number is None:
+            ref = f"segment {failure.clm_position}"
+        items.append((failure.clm_position, RawRecord(ref, None, [
+            Finding("X12-READ", "", failure.reason)])))
+    for _, record in sorted(items, key=lambda item: item[0]):
+        yield record
+
+
+def _x12_record(read: ReadClaim) -> RawRecord:
+    record = RawRecord(f"CLM at segment {read.clm_position}",
+                       read.claim.model_dump(mode="json", exclude_none=True))
+    if read.skipped:
+        record.findings.append(Finding(
+            "X12-SKIP", "", "837P segments the claim model does not hold were left out: "
+                            + ", ".join(read.skipped), Severity.WARNING))
+    return record
 
 
 def _as_record(ref: str, item: Any) -> RawRecord:

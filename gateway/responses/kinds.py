@@ -26,34 +26,19 @@ class Kind:
 
 
 def registry() -> dict[str, Kind]:
-    """Every supported kind. Imported lazily so each reader loads only when needed."""
+    """Every supported kind. Imported lazily so the readers load only when needed."""
+    from gateway.store.resp_277ca import apply_277ca
+    from gateway.store.resp_835 import apply_835
     from gateway.store.resp_acks import apply_999, apply_ta1
     from x12_maps.ack999 import read_999
+    from x12_maps.ca277 import read_277ca
+    from x12_maps.era835 import read_835
     from x12_maps.ta1 import read_ta1
 
     kinds = [
         Kind("TA1", read_ta1, apply_ta1, False, lambda d: d.interchange_control_number),
         Kind("999", read_999, apply_999, True, lambda d: d.control_number),
+        Kind("277CA", read_277ca, apply_277ca, True, lambda d: d.control_number),
+        Kind("835", read_835, apply_835, True, lambda d: d.control_number),
     ]
-    kinds.extend(_optional_kinds())
     return {k.name: k for k in kinds}
-
-
-def _optional_kinds() -> list[Kind]:
-    found: list[Kind] = []
-    try:
-        from gateway.store.resp_277ca import apply_277ca
-        from x12_maps.ca277 import read_277ca
-    except ImportError:  # pragma: no cover - until the 277CA reader lands
-        pass
-    else:
-        found.append(Kind("277CA", read_277ca, apply_277ca, True,
-                          lambda d: d.control_number))
-    try:
-        from gateway.store.resp_835 import apply_835
-        from x12_maps.era835 import read_835
-    except ImportError:  # pragma: no cover - until the 835 reader lands
-        pass
-    else:
-        found.append(Kind("835", read_835, apply_835, True, lambda d: d.control_number))
-    return found

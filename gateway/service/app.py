@@ -39,9 +39,17 @@ class App:
         return ClaimImporter(self.claims, self.clock, self.settings.submitter.id,
                              chunk_size=self.settings.intake.chunk_size)
 
+    partners_override: PartnerDirectory | None = None
+
     @cached_property
     def partners(self) -> PartnerDirectory:
+        if self.partners_override is not None:
+            return self.partners_override
         return load_partners(self.settings.partners_dir)
+
+    def with_partners(self, partners: PartnerDirectory) -> App:
+        """The same app serving only ``partners`` (the demo's sandbox)."""
+        return App(self.settings, self.engine, self.claims, self.clock, partners)
 
     def ingestor(self) -> ResponseIngestor:
         return ResponseIngestor(FileStore(self.engine), ResponseStore(self.engine),

@@ -19,6 +19,8 @@ from gateway.domain.status import ClaimStatus
 from gateway.store.responses import Applied, ClaimRef, ResponseTx, owners_at
 from gateway.x12.codes import ELEMENT_ERRORS, SEGMENT_ERRORS
 
+DUPLICATE_INTERCHANGE = "025"
+
 
 def apply_ta1(tx: ResponseTx, response_id: int, ta1: Ta1, now: dt.datetime) -> Applied:
     """TA1 → the interchange with that ISA13; R rejects every claim in it."""
@@ -32,11 +34,18 @@ def apply_ta1(tx: ResponseTx, response_id: int, ta1: Ta1, now: dt.datetime) -> A
                                         "ack": ta1.ack_code, "note": ta1.note_code})
         return applied
     applied.interchange_id = interchange_id
+    reason = ta1.describe()
     new_status = ClaimStatus.ENVELOPE_REJECTED if ta1.rejected else None
+    if ta1.note_code == DUPLICATE_INTERCHANGE:
+        # We never reuse an ISA13, so a duplicate can only be our own retransmission
+        # (an upload repeated after a crash): the first copy stands, nothing is rejected.
+        new_status = None
+        reason += ("; the clearinghouse already has this interchange (a repeated upload), "
+                   "the first copy stands")
     for claim in tx.claims_of_interchange(interchange_id):
         after = tx.claim_said(claim, now, source="ta1", new_status=new_status,
                               code=f"TA1 {ta1.ack_code} {ta1.note_code}".strip(),
-                              reason=ta1.describe())
+                              reason=reason)
         applied.matched += 1
         applied.status_changes += after.status != claim.status
     return applied

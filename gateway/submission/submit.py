@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from gateway.clock import Clock
 from gateway.domain.claim import Claim
 from gateway.domain.findings import Finding
+from gateway.errors import X12Error
 from gateway.faults import fault_point
 from gateway.logging import get_logger
 from gateway.partners import PartnerDirectory, TradingPartner
@@ -106,10 +107,16 @@ class Submitter:
         if unreadable:
             self._reject(reservation, unreadable, result)
             return
-        built = build_interchange(self._by_submitter(claims), partner=partner,
-                                  control_number=reservation.control_number,
-                                  group_control_number=reservation.group_control_number,
-                                  created=now)
+        try:
+            built = build_interchange(self._by_submitter(claims), partner=partner,
+                                      control_number=reservation.control_number,
+                                      group_control_number=reservation.group_control_number,
+                                      created=now)
+        except X12Error:
+            # A value holds one of this partner's separators (scrubbing knows only the
+            # usual ones): find the claims that cannot be written, re-queue the rest.
+            self._reject(reservation, self._unwritable(partner, claims, now), result)
+            return
         verdict = validate(built.text)
         if not verdict.clean:
             self._reject(reservation, charge_findings(verdict, built), result)
@@ -125,6 +132,19 @@ class Submitter:
         log.info("batch.validated", partner=partner.name,
                  interchange=f"{reservation.control_number:09d}",
                  claims=len(built.claim_ids), sets=len(built.sets), file_id=result.file_id)
+
+    def _unwritable(self, partner: TradingPartner, claims: Sequence[ClaimToSend],
+                    now: dt.datetime) -> dict[int, list[Finding]]:
+        bad: dict[int, list[Finding]] = {}
+        for item in claims:
+            try:
+                build_interchange([(self._submitter_of(item.claim), [item])], partner=partner,
+                                  control_number=1, group_control_number=1, created=now)
+            except X12Error:
+                bad[item.claim_id] = [Finding(
+                    "X12-SEP", "", "a value contains a separator character of this trading "
+                                   "partner's X12 configuration; correct and re-import")]
+        return bad
 
     def _by_submitter(self, claims: Sequence[ClaimToSend]
                       ) -> list[tuple[Party, list[ClaimToSend]]]:

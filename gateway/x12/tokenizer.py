@@ -43,20 +43,24 @@ def segments(text: str) -> Iterator[tuple[Delimiters, RawSegment]]:
     position = 0
     while text:
         d = read_delimiters(text)
-        iea = text.find("IEA" + d.element)
-        if iea < 0:
-            raise X12Error("file ends without an IEA segment (truncated)")
-        end = text.find(d.segment, iea)
-        # A missing terminator after the final IEA is tolerated.
-        body, text = (text, "") if end < 0 else (text[:end + 1], text[end + 1:])
-        for chunk in body.split(d.segment):
+        start, ended = 0, False
+        # Segment by segment: an interchange ends at a segment whose id is IEA — never
+        # at "IEA" inside a value (a name like MARIEA).
+        while start < len(text) and not ended:
+            end = text.find(d.segment, start)
+            # A missing terminator after the final IEA is tolerated.
+            chunk, start = (text[start:], len(text)) if end < 0 else (text[start:end], end + 1)
             # CR/LF, indentation and a terminator's LF partner are layout, not data.
             chunk = chunk.strip(" \t\r\n")
             if not chunk:
                 continue
             position += 1
-            yield d, RawSegment(chunk.split(d.element), position)
-        text = text.lstrip("\ufeff \t\r\n")
+            elements = chunk.split(d.element)
+            ended = elements[0] == "IEA"
+            yield d, RawSegment(elements, position)
+        if not ended:
+            raise X12Error("file ends without an IEA segment (truncated)")
+        text = text[start:].lstrip("\ufeff \t\r\n")
         if text and not text.startswith("ISA"):
             raise X12Error(f"unexpected text after interchange end (segment {position})")
 

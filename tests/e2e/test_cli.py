@@ -52,14 +52,40 @@ def gw(tmp_path: Path, database_url: str, backend_name: str) -> Gateway:
     return runner
 
 
-def test_demo_imports_samples_and_is_idempotent(gw: Gateway) -> None:
-    """The README's main job: sample claims in, verdicts out; a second run changes nothing."""
+DEMO_OUTCOMES = {
+    "DEMO-0001": "paid", "DEMO-0002": "paid", "DEMO-0003": "paid", "DEMO-0004": "paid",
+    "DEMO-0005": "partially_paid",  # one line denied (CO-96)
+    "DEMO-0006": "denied",  # CLP02 4, CO-96, N130
+    "DEMO-0007": "rejected",  # payer 277CA A7:454
+    "DEMO-0008": "paid",
+    "DEMO-0009": "invalid", "DEMO-0010": "invalid", "DEMO-0011": "invalid",
+    "DEMO-0012": "invalid",
+}
+
+
+def test_demo_runs_the_whole_loop_and_is_idempotent(gw: Gateway, tmp_path: Path) -> None:
+    """The README's main job: every sample claim ends in its expected final state; a
+    second run sends nothing again and changes nothing."""
     first = gw("demo")
     assert "12 claims" in first.stdout and "8 accepted" in first.stdout
-    assert "4 refused" in first.stdout
-    assert "gateway claims show" in first.stdout
+    assert "4 refused" in first.stdout and "gateway claims show" in first.stdout
+    assert "not final" not in first.stdout
+    claims = {c["patient_control_number"]: c["status"] for c in gw.json("claims", "list")}
+    assert claims == DEMO_OUTCOMES
+    (detail,) = gw.json("claims", "show", "DEMO-0005")
+    assert [p["outcome"] for p in detail["payments"]] == ["partially_paid"]
+    assert {e["source"] for e in detail["timeline"]} >= {"intake", "submission", "999",
+                                                         "277ca", "835"}
+    sent = list((tmp_path / "var" / "sandbox" / "to-clearinghouse").glob("*.837"))
+    sample = ("DEMO-0001", "DEMO-0005", "DEMO-0007")
+    events = sum(len(gw.json("claims", "show", pcn)[0]["timeline"]) for pcn in sample)
+
     second = gw("demo")
     assert "12 unchanged" in second.stdout
+    assert list((tmp_path / "var" / "sandbox" / "to-clearinghouse").glob("*.837")) == sent
+    assert {c["patient_control_number"]: c["status"]
+            for c in gw.json("claims", "list")} == DEMO_OUTCOMES
+    assert sum(len(gw.json("claims", "show", pcn)[0]["timeline"]) for pcn in sample) == events
 
 
 @pytest.mark.parametrize("writer", [write_jsonl, write_csv], ids=["jsonl", "csv"])

@@ -105,14 +105,28 @@ def test_999_applies_per_set_and_charges_errors_to_their_claim(
 def test_ta1_rejection_marks_every_claim_of_the_interchange(
         ingestor: ResponseIngestor, store: ClaimStore, sent: Sent,
         tmp_path: Path) -> None:
-    """TA1 R 025: every claim of the interchange is envelope_rejected, note explained."""
-    text = builders.ta1(sent.isa13, "R", "025")
+    """TA1 R 006: every claim of the interchange is envelope_rejected, note explained."""
+    text = builders.ta1(sent.isa13, "R", "006")
     result = ingestor.import_file(write(tmp_path, "ta1.txt", text), "sandbox")
     assert result.kinds == ["TA1"] and result.matched == 5
     pcns = sent.pcns
     assert {status_of(store, p) for p in pcns} == {S.ENVELOPE_REJECTED}
     (claim,) = store.find_by_pcn(pcns[0])
-    assert "duplicate interchange control number" in (store.timeline(claim.id)[-1].reason or "")
+    assert "invalid interchange sender ID" in (store.timeline(claim.id)[-1].reason or "")
+
+
+def test_ta1_duplicate_of_our_own_retransmission_rejects_nothing(
+        ingestor: ResponseIngestor, store: ClaimStore, sent: Sent,
+        tmp_path: Path) -> None:
+    """TA1 R 025 can only answer a repeated upload (ISA13 is never reused): noted, no
+    claim rejected."""
+    text = builders.ta1(sent.isa13, "R", "025")
+    result = ingestor.import_file(write(tmp_path, "ta1.txt", text), "sandbox")
+    assert result.matched == 5
+    assert {status_of(store, p) for p in sent.pcns} == {S.SENT}
+    (claim,) = store.find_by_pcn(sent.pcns[0])
+    last = store.timeline(claim.id)[-1]
+    assert last.code == "TA1 R 025" and "first copy stands" in (last.reason or "")
 
 
 def test_same_file_twice_and_unknown_group_are_kept_not_applied(

@@ -70,3 +70,12 @@ def test_production_example_is_a_valid_configuration() -> None:
     settings = Settings(**data)
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.logging.format == "json"
+
+
+def test_bundled_demo_copies_match_the_config_files() -> None:
+    """The demo's packaged sandbox partner and rules are the files in config/, verbatim."""
+    samples = REPO / "gateway" / "samples"
+    assert (samples / "sandbox-partner.toml").read_text() == (
+        REPO / "config" / "partners" / "sandbox.toml").read_text()
+    assert (samples / "sandbox-rules.toml").read_text() == (
+        REPO / "config" / "sandbox.toml").read_text()

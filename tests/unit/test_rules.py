@@ -254,6 +254,9 @@ FAILING: list[Case] = [
          not_self, with_patient),
     fail("SUB-003", "patient.relationship_to_subscriber", "99", "unknown relationship code",
          not_self, with_patient),
+    fail("PRV-019", "referring_provider", {"npi": "1987654328",
+                                           "organization_name": "NORTH CLINIC"},
+         "organization as referring provider", expect="referring_provider.last_name"),
     fail("SUB-008", "subscriber.birth_date", None, "patient subscriber without birth date"),
     fail("SUB-008", "subscriber.gender", None, "patient subscriber without gender"),
     fail("SUB-008", "subscriber.address", None, "patient subscriber without address"),
@@ -422,6 +425,7 @@ PASSING: list[Case] = [
     ok("SUB-003", "patient.relationship_to_subscriber", "G8", "other relationship G8",
        not_self, with_patient),
     ok("SUB-005", "subscriber.birth_date", "1876-11-29", "aged 149"),
+    ok("PRV-019", "referring_provider", REFERRER, "a physician refers"),
     ok("SUB-008", "subscriber.birth_date", None, "dependant's claim: subscriber demographics "
        "not needed", with_patient, ("subscriber.gender", None), ("subscriber.address", None),
        ("subscriber.relationship_to_patient", None)),
@@ -661,7 +665,7 @@ def test_today_is_the_reference_date() -> None:
 def test_rules_registry_is_complete_and_well_formed() -> None:
     """RULES lists every rule once, codes are well formed, descriptions are one line."""
     assert list(RULES) == [r.code for r in all_rules()]
-    assert len(RULES) == 42
+    assert len(RULES) == 43
     for code, description in RULES.items():
         assert re.fullmatch(r"[A-Z]{2,4}-[0-9]{3}", code)
         assert description and "\n" not in description and len(description) <= 120

@@ -111,3 +111,28 @@ def icd10cm_status(code: str) -> IcdStatus:
     if not icd.is_valid_item(bare):
         return IcdStatus.UNKNOWN
     return IcdStatus.BILLABLE if icd.is_leaf(bare) else IcdStatus.NOT_BILLABLE
+
+
+# --------------------------------------------------------------------------- 277CA
+
+
+@functools.cache
+def claim_status_codes() -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
+    """The 277CA code lists, read once on first use, in the order of an STC01 composite
+    (category:status:entity): health care claim status category codes (STC01-1),
+    claim status codes (STC01-2) and entity identifier codes (STC01-3, NM101)."""
+    return (load_code_list("claim_status_category"), load_code_list("claim_status"),
+            load_code_list("entity_identifier"))
+
+
+# --------------------------------------------------------------------------- 835
+
+
+@functools.cache
+def remittance_codes(table: str) -> Mapping[str, str]:
+    """An 835 code list, read once on first use: ``carc`` (CAS reason codes), ``rarc``
+    (remark codes: LQ*HE, MOA, MIA), ``cas_group`` (CO/PR/OA/PI/CR), ``claim_status_835``
+    (CLP02) or ``plb_reason`` (PLB adjustment reasons)."""
+    if table not in ("carc", "rarc", "cas_group", "claim_status_835", "plb_reason"):
+        raise ValueError(f"no 835 code list named {table!r}")
+    return load_code_list(table)

@@ -1,0 +1,108 @@
+"""Fixtures for the 277CA tests: a migrated database, claims that were sent, ingestion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from gateway.clock import FixedClock
+from gateway.intake.importer import ClaimImporter
+from gateway.partners import PartnerDirectory, load_partners
+from gateway.responses.ingest import IngestResult, ResponseIngestor
+from gateway.samples.factory import make_claim
+from gateway.store import migrate
+from gateway.store.claims import ClaimStore
+from gateway.store.db import Engine, make_engine
+from gateway.store.files import FileStore
+from gateway.store.partners_store import PartnerStore
+from gateway.store.responses import ResponseStore
+from gateway.store.submission import SubmissionStore
+from gateway.submission.submit import Submitter
+from x12_maps.p837_writer import Party
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> ClaimStore:
+    return ClaimStore(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@dataclass
+class Sent:
+    """Claims imported, submitted in one 837P and marked sent."""
+
+    ids: dict[str, int]  # patient control number -> claim id
+
+    @property
+    def pcns(self) -> list[str]:
+        return list(self.ids)
+
+
+@pytest.fixture
+def sent(engine: Engine, store: ClaimStore, clock: FixedClock, tmp_path: Path) -> Sent:
+    """Six claims (PCN00000000..PCN00000005) in status SENT."""
+    docs = [make_claim(i, today=TODAY) for i in range(6)]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    importer = ClaimImporter(store, clock, default_submitter="ACMEBILL01", chunk_size=50)
+    assert all(r.verdict.value == "accepted" for r in importer.import_file(path))
+    partner = load_partners(REPO / "config" / "partners").get("sandbox")
+    submitter = Submitter(SubmissionStore(engine), PartnerDirectory([partner]), clock,
+                          outbox_dir=tmp_path / "outbox",
+                          default_submitter=Party("ACME BILLING", "ACMEBILL01", "EDI DESK",
+                                                  "6155551212"),
+                          max_claims=1000, stale_after=dt.timedelta(minutes=10))
+    result = submitter.submit("sandbox")
+    assert result.file_id is not None
+    SubmissionStore(engine).mark_file_sent(result.file_id, clock.now())
+    return Sent({d["patient_control_number"]: store.find_by_pcn(d["patient_control_number"])[0].id
+                 for d in docs})
+
+
+class IngestFn(Protocol):
+    def __call__(self, text: str, name: str | None = None) -> IngestResult: ...
+
+
+@pytest.fixture
+def ingestor(engine: Engine, clock: FixedClock, tmp_path: Path) -> ResponseIngestor:
+    return ResponseIngestor(FileStore(engine), ResponseStore(engine), PartnerStore(engine),
+                            clock, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def ingest(ingestor: ResponseIngestor, clock: FixedClock, tmp_path: Path) -> IngestFn:
+    """Write a response file and ingest it by hand, an hour after the previous one."""
+    count = 0
+
+    def run(text: str, name: str | None = None) -> IngestResult:
+        nonlocal count
+        count += 1
+        clock.advance(dt.timedelta(hours=1))
+        path = tmp_path / "in" / (name or f"ack277-{count}.txt")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        return ingestor.import_file(path, partner="sandbox")
+
+    return run
