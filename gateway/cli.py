@@ -2,7 +2,8 @@
 
 Output for people goes to stdout as tables (rich); ``--json`` gives the same data for
 scripts. Logs go to stderr. Exit codes: 0 done, 1 done but claims were refused,
-2 bad usage or unreadable input, 3 configuration or database problem.
+2 bad usage or unreadable input, 3 configuration or database problem, 4 a trading
+partner could not be reached (the partner commands).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def claims_schema() -> None:
 def claims_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     fmt: Annotated[str | None, typer.Option("--format", "-f",
-                                            help="json, jsonl or csv (default: from the "
+                                            help="json, jsonl, csv or x12 (default: from the "
                                                  "file name)")] = None,
     as_json: JsonOption = False,
     show_accepted: Annotated[bool, typer.Option("--all", help="List accepted claims too.")
@@ -171,7 +172,7 @@ def claims_import(
     try:
         input_format = InputFormat(fmt) if fmt else detect_format(file)
     except ValueError as exc:
-        raise IntakeError(f"unknown format {fmt!r}: use json, jsonl or csv") from exc
+        raise IntakeError(f"unknown format {fmt!r}: use json, jsonl, csv or x12") from exc
     summary = ImportSummary(file.name)
     reports = []
     with open_app(s) as gw, import_progress(

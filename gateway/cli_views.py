@@ -110,6 +110,9 @@ def print_claim_detail(console: Console, detail: dict[str, Any]) -> None:
                   f"    service {dates}")
     if c["payer_claim_control_number"]:
         console.print(f"  payer claim control number {escape(c['payer_claim_control_number'])}")
+    if c.get("original_claim_id"):
+        kind = "replacement" if c["frequency_code"] == "7" else "void"
+        console.print(f"  corrects claim id {c['original_claim_id']} ({kind})")
     if detail["findings"]:
         table = Table(title="why it was refused")
         for column in ("rule", "field", "reason"):

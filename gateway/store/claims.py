@@ -74,6 +74,7 @@ class ImportResult:
 @dataclass(frozen=True, slots=True)
 class ClaimSummary:
     id: int
+    original_claim_id: int | None
     patient_control_number: str
     submitter_id: str
     frequency_code: str
@@ -194,7 +195,35 @@ class ClaimStore:
             batch.events.append(event_row(claim_id, now, "imported", None, claim.status,
                                        source_ref=claim.source_file,
                                        reason=_verdict(claim)))
+            if claim.frequency_code in ("7", "8"):
+                self._link_original(conn, claim_id, claim, now, batch)
         return list(enumerate(ids))
+
+    @staticmethod
+    def _link_original(conn: Connection, claim_id: int, claim: IncomingClaim,
+                       now: dt.datetime, batch: _Batch) -> None:
+        """A replacement (7) or void (8) points at the original claim it corrects."""
+        original = conn.execute(
+            select(claims_t.c.id, claims_t.c.payer_claim_control_number)
+            .where(claims_t.c.submitter_id == claim.submitter_id,
+                   claims_t.c.patient_control_number == claim.patient_control_number,
+                   claims_t.c.frequency_code == "1", claims_t.c.id != claim_id)
+            .order_by(claims_t.c.id.desc())).first()
+        if original is None:
+            return
+        conn.execute(update(claims_t).where(claims_t.c.id == claim_id)
+                     .values(original_claim_id=original.id))
+        known = original.payer_claim_control_number
+        what = "replacement" if claim.frequency_code == "7" else "void"
+        note = (f"{what} of claim {original.id}" +
+                ("" if known in (None, claim.payer_claim_control_number) else
+                 "; its payer claim control number differs from the one the payer gave the "
+                 "original — check REF*F8"))
+        batch.events.append(event_row(original.id, now, "corrected", None, None,
+                                      source_ref=claim.source_file,
+                                      reason=f"{what} imported as claim {claim_id}"))
+        batch.events.append(event_row(claim_id, now, "links", None, None,
+                                      source_ref=claim.source_file, reason=note))
 
     def _replace(self, conn: Connection, claim_id: int, current: ClaimStatus,
                  version_no: int, claim: IncomingClaim, now: dt.datetime,
@@ -390,15 +419,16 @@ def _verdict(claim: IncomingClaim) -> str:
 
 def _summary_select() -> Any:
     c = claims_t.c
-    return select(c.id, c.patient_control_number, c.submitter_id, c.frequency_code,
-                  c.payer_id, c.total_charge, c.service_date_from, c.service_date_to,
-                  c.status, c.status_changed_at, c.version_no,
+    return select(c.id, c.original_claim_id, c.patient_control_number, c.submitter_id,
+                  c.frequency_code, c.payer_id, c.total_charge, c.service_date_from,
+                  c.service_date_to, c.status, c.status_changed_at, c.version_no,
                   c.payer_claim_control_number, c.created_at)
 
 
 def _summary(row: Any) -> ClaimSummary:
     return ClaimSummary(
-        id=row.id, patient_control_number=row.patient_control_number,
+        id=row.id, original_claim_id=row.original_claim_id,
+        patient_control_number=row.patient_control_number,
         submitter_id=row.submitter_id, frequency_code=row.frequency_code,
         payer_id=row.payer_id, total_charge=row.total_charge,
         service_date_from=row.service_date_from, service_date_to=row.service_date_to,

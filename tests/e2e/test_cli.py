@@ -195,8 +195,8 @@ def test_unreadable_input_is_exit_code_2(gw: Gateway, tmp_path: Path) -> None:
 
 
 def test_submit_puts_a_validated_interchange_in_the_outbox(gw: Gateway, tmp_path: Path) -> None:
-    """`gateway submit --partner sandbox` after the demo: 8 claims batched into one file."""
-    gw("demo")
+    """`gateway submit --partner sandbox` after importing the samples: 8 claims in one file."""
+    gw("claims", "import", str(REPO / "gateway" / "samples" / "demo-claims.jsonl"), expect=1)
     report = gw.json("submit", "--partner", "sandbox")
     assert report["claims"] == 8 and report["control_number"] == 1
     assert report["validation_failed"] == {}

@@ -230,3 +230,22 @@ def test_progress_reports_every_input_unit(tmp_path: Path, importer: ClaimImport
     seen: list[int] = []
     list(importer.import_file(path, progress=seen.append))
     assert sum(seen) == 180
+
+
+def test_replacement_claim_is_linked_to_its_original(
+        tmp_path: Path, importer: ClaimImporter, store: ClaimStore) -> None:
+    """A frequency-7 claim with the payer's number points at the original; both timelines
+    say so."""
+    original = make_claim(50, today=TODAY)
+    run(importer, write_jsonl(tmp_path / "orig.jsonl", [original]))
+    replacement = json.loads(json.dumps(original))
+    replacement.update(frequency_code="7", payer_claim_control_number="PAYER123")
+    (report,) = run(importer, write_jsonl(tmp_path / "repl.jsonl", [replacement]))
+
+    assert report.verdict is Verdict.ACCEPTED and report.claim_id is not None
+    first, second = sorted(store.find_by_pcn(original["patient_control_number"]),
+                           key=lambda c: c.id)
+    assert second.id == report.claim_id and second.original_claim_id == first.id
+    assert first.original_claim_id is None
+    assert store.timeline(first.id)[-1].kind == "corrected"
+    assert store.timeline(second.id)[-1].kind == "links"
