@@ -18,6 +18,7 @@ creates no tables: the application's migrations do.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,11 @@ import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
+
+from gateway.clock import FixedClock
+from gateway.store import migrate
+from gateway.store.claims import ClaimStore
+from gateway.store.db import Engine, make_engine
 
 pytest_plugins = ["pytester"]
 
@@ -78,3 +84,26 @@ def database_url(tmp_path: Path) -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database migrated to the latest revision."""
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> ClaimStore:
+    return ClaimStore(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing still at NOW until a test advances it."""
+    return FixedClock(NOW)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.domain.acks import SET_SYNTAX_ERRORS
+
 SEGMENT_ERRORS = {
     "1": "unrecognized segment ID",
     "2": "unexpected segment",
@@ -43,17 +45,8 @@ ELEMENT_ERRORS = {
     "I9": "implementation dependent data element missing",
 }
 
-# Set-level (IK501/AK905-style) and envelope findings pyx12 reports on ST/GS/ISA.
-ENVELOPE_ERRORS = {
-    "1": "transaction set not supported",
-    "2": "transaction set trailer missing",
-    "3": "transaction set control number in header and trailer do not match",
-    "4": "number of included segments does not match actual count",
-    "5": "one or more segments in error",
-    "6": "missing or invalid transaction set identifier",
-    "7": "missing or invalid transaction set control number",
-    "23": "transaction set control number not unique within the functional group",
-}
+# Set-level and envelope findings pyx12 reports on ST/GS/ISA: the 999 IK502 codes.
+ENVELOPE_ERRORS = SET_SYNTAX_ERRORS
 
 
 def describe(level: str, code: str) -> str:

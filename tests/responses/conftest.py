@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,9 +15,8 @@ from gateway.intake.importer import ClaimImporter
 from gateway.partners import PartnerDirectory, load_partners
 from gateway.responses.ingest import IngestResult, ResponseIngestor
 from gateway.samples.factory import make_claim
-from gateway.store import migrate
 from gateway.store.claims import ClaimStore
-from gateway.store.db import Engine, make_engine
+from gateway.store.db import Engine
 from gateway.store.files import FileStore
 from gateway.store.partners_store import PartnerStore
 from gateway.store.responses import ResponseStore
@@ -32,22 +30,10 @@ TODAY = NOW.date()
 DESK = Party("ACME BILLING", "ACMEBILL01", "EDI DESK", "6155551212")
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
-@pytest.fixture
-def store(engine: Engine) -> ClaimStore:
-    return ClaimStore(engine)
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
 
 
 @dataclass

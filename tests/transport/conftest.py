@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 
-from gateway.clock import FixedClock
 from gateway.partners import TradingPartner
-from gateway.store import migrate
-from gateway.store.db import Engine, make_engine
+from gateway.store.db import Engine
 from gateway.store.files import FileStore
 from gateway.transport.base import Side, Transport
 from gateway.transport.factory import open_transport
@@ -162,13 +160,6 @@ def quick_retry(attempts: int = 3, sleep: Callable[[float], None] | None = None
                        max_time=30, sleep=sleep or (lambda _s: None))
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on a fresh database migrated to the latest revision."""
-    eng = make_engine(database_url)
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
@@ -176,6 +167,3 @@ def files(engine: Engine) -> FileStore:
     return FileStore(engine)
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
