@@ -4,7 +4,9 @@ Every shape the claim model allows: the subscriber as patient or a separate pati
 1-50 lines, 1-12 diagnoses, 0-4 modifiers, 1-4 pointers, date ranges, NDC lines,
 replacements and voids, accident/onset/prior authorization/referral/note, rendering,
 referring and service facility providers, pay-to, person or organization billing
-provider, optional contacts. Text uses letters, digits and single inner spaces only.
+provider, optional contacts, and secondary/tertiary claims whose other payers report
+adjudications balanced by construction (COB-001/003), at claim and line level. Text
+uses letters, digits and single inner spaces only.
 
 Each generated claim is checked with :func:`gateway.domain.rules.scrub` on ``TODAY``;
 a finding there is a bug in these strategies, so it fails loudly instead of being
@@ -14,6 +16,7 @@ filtered away.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import string
 from decimal import Decimal
 
@@ -22,11 +25,17 @@ from hypothesis import strategies as st
 from gateway.domain.claim import (
     Accident,
     Address,
+    Adjustment,
+    AdjustmentGroup,
     BillingProvider,
     Claim,
     Contact,
     FrequencyCode,
     Gender,
+    LineAdjudication,
+    OtherInsured,
+    OtherPayer,
+    OtherPayerName,
     Party,
     Patient,
     Payer,
@@ -200,7 +209,8 @@ def _day(draw: st.DrawFn, first: dt.date, last: dt.date) -> dt.date:
 
 
 @st.composite
-def subscribers(draw: st.DrawFn, *, is_patient: bool, born_by: dt.date) -> Subscriber:
+def subscribers(draw: st.DrawFn, *, is_patient: bool, born_by: dt.date,
+                responsibility: str = "P") -> Subscriber:
     """The insured; when it is the patient, demographics are required (SUB-008)."""
     demographics = is_patient or draw(st.booleans())
     relation = draw(st.sampled_from((None, "18")) if is_patient
@@ -214,7 +224,7 @@ def subscribers(draw: st.DrawFn, *, is_patient: bool, born_by: dt.date) -> Subsc
         # NM109 is 2-80 characters (the model and scrubbing allow 1).
         member_id=draw(token(2, 20)), group_number=draw(st.none() | token(1, 15)),
         group_name=draw(st.none() | _name(60)),
-        payer_responsibility=draw(st.sampled_from("PSTABCDEFGHU")),
+        payer_responsibility=responsibility,
         claim_filing_indicator=draw(st.sampled_from(sorted(CLAIM_FILING_INDICATORS))),
         relationship_to_patient=relation)
 
@@ -282,6 +292,87 @@ def service_line(draw: st.DrawFn, *, index: int, diagnoses: int, start: dt.date,
         line_item_control_number=licn, description=draw(_DESCRIPTIONS))
 
 
+# --------------------------------------------------------------------------- COB
+
+CARCS = ("1", "2", "3", "23", "42", "45", "96", "97", "B7", "253")
+OTHER_RELATIONSHIPS = ("01", "18", "19", "20", "21", "39", "40", "53", "G8")
+_FILING = sorted(CLAIM_FILING_INDICATORS)
+
+
+def adjustments(draw: st.DrawFn, total: Decimal) -> list[Adjustment]:
+    """0-3 adjustments (random group codes and reasons) adding up to ``total``."""
+    cents_total = int(total * 100)
+    if cents_total == 0:
+        return []
+    parts = draw(st.integers(1, min(3, cents_total)))
+    cuts = sorted(draw(st.lists(st.integers(1, cents_total - 1), min_size=parts - 1,
+                                max_size=parts - 1, unique=True))) if parts > 1 else []
+    bounds = [0, *cuts, cents_total]
+    return [Adjustment(group=draw(st.sampled_from(AdjustmentGroup)),
+                       reason=draw(st.sampled_from(CARCS)),
+                       amount=Decimal(high - low).scaleb(-2),
+                       quantity=draw(st.none() | st.integers(1, 9).map(Decimal)))
+            for low, high in itertools.pairwise(bounds)]
+
+
+def later_payer(draw: st.DrawFn, responsibility: str, index: int) -> OtherPayer:
+    """Another payer, without adjudication (one after the claim's own, as it stands)."""
+    return OtherPayer(
+        payer_responsibility=responsibility,
+        relationship=draw(st.sampled_from(OTHER_RELATIONSHIPS)),
+        group_number=draw(st.none() | token(1, 15)),
+        claim_filing_indicator=draw(st.none() | st.sampled_from(_FILING)),
+        insured=OtherInsured(last_name=draw(_name(60)), first_name=draw(st.none() | _name(35)),
+                             member_id=draw(token(2, 20))),
+        # The index keeps payer ids distinct (2430 SVD01 names one).
+        payer=OtherPayerName(name=draw(_name(60)), payer_id=f"{draw(token(1, 12))}P{index}"))
+
+
+def prior_payer(draw: st.DrawFn, responsibility: str, index: int,
+                lines: list[ServiceLine]) -> OtherPayer:
+    """A payer that adjudicated the claim: what it paid and adjusted balances the total
+    charge (COB-001), and each line it adjudicated balances that line (COB-003)."""
+    adjudicated: list[LineAdjudication] = []
+    line_adjusted = Decimal(0)
+    for number, line in enumerate(lines, start=1):
+        if draw(st.integers(0, 2)) != 0:
+            continue
+        paid = draw(cents(0, int(line.charge * 100)))
+        line_cas = adjustments(draw, line.charge - paid)
+        line_adjusted += line.charge - paid
+        own = draw(st.booleans())
+        adjudicated.append(LineAdjudication(
+            line_number=number, paid_amount=paid,
+            procedure_code=None if own else draw(st.sampled_from(PROCEDURES)),
+            modifiers=None if own else draw(_MODIFIER_LISTS),
+            units=draw(st.none() | _UNITS), adjustments=line_cas,
+            adjudication_date=_day(draw, line.service_date_end or line.service_date, TODAY)))
+    rest = sum((line.charge for line in lines), Decimal(0)) - line_adjusted
+    paid = draw(cents(0, int(rest * 100)))
+    claim_date = None
+    if not adjudicated and draw(st.booleans()):
+        last = max(line.service_date_end or line.service_date for line in lines)
+        claim_date = _day(draw, last, TODAY)
+    return OtherPayer.model_validate({
+        **later_payer(draw, responsibility, index).model_dump(),
+        "paid_amount": None if paid == 0 and draw(st.booleans()) else paid,
+        "adjustments": adjustments(draw, rest - paid), "adjudication_date": claim_date,
+        "lines": adjudicated})
+
+
+def other_payers(draw: st.DrawFn, responsibility: str,
+                 lines: list[ServiceLine]) -> list[OtherPayer]:
+    """The payers besides the claim's own, for its payer responsibility: every payer
+    ahead of it with an adjudication (PAY-004), sometimes one after it (PAY-002/003)."""
+    ahead = {"P": "", "S": "P", "T": "PS", "U": draw(st.sampled_from(("P", "PS")))}[
+        responsibility]
+    out = [prior_payer(draw, code, i, lines) for i, code in enumerate(ahead)]
+    after = {"P": "S", "S": "T", "T": "A", "U": ""}[responsibility]
+    if after and draw(st.integers(0, 3)) == 0:
+        out.append(later_payer(draw, after, len(out)))
+    return draw(st.permutations(out)) if len(out) > 1 else out
+
+
 @st.composite
 def diagnosis_lists(draw: st.DrawFn) -> list[str]:
     principal = draw(st.sampled_from(DIAGNOSES))
@@ -303,7 +394,10 @@ def households(draw: st.DrawFn) -> tuple[Subscriber, Payer, list[Patient | None]
     one or two dependants. Claims that share one go under one 2000B."""
     start = _day(draw, FIRST_SERVICE, TODAY)
     is_patient = draw(st.booleans())
-    subscriber = draw(subscribers(is_patient=is_patient, born_by=start))
+    # One household in three is billed to a secondary (or later) payer: COB.
+    responsibility = draw(st.sampled_from("PPPPSSTU"))
+    subscriber = draw(subscribers(is_patient=is_patient, born_by=start,
+                                  responsibility=responsibility))
     if is_patient:
         return subscriber, draw(payers()), [None]
     dependants = draw(st.lists(patients(born_by=start), min_size=1, max_size=2))
@@ -355,7 +449,8 @@ def claims(draw: st.DrawFn, *, pcn: str | None = None,
         referral_number=referral, note=draw(st.none() | words(80, alphabet=_MIXED, max_words=8)),
         diagnoses=dx, rendering_provider=draw(st.none() | providers()),
         referring_provider=referring, service_facility=draw(st.none() | service_facilities()),
-        service_lines=lines)
+        service_lines=lines,
+        other_payers=other_payers(draw, subscriber.payer_responsibility, lines))
     findings = scrub(claim, today=TODAY)
     assert not findings, f"strategy built a claim scrubbing refuses: {findings}"
     return claim

@@ -24,6 +24,13 @@ Lossy steps, by loop:
 - 2400: DTP*472 is a single date (D8) when the range ends where it starts; SV105 is left
   out when it equals the claim's place of service (CLM05-1); LIN03 is the NDC without
   hyphens, and LIN/CTP (hence the NDC quantity and unit) only when there is an NDC.
+- 2320 CAS / 2430 CAS: one CAS per group code, so adjustments come back grouped by
+  group code (groups in order of first appearance, adjustments in their order within a
+  group). AMT*D only when the paid amount is given. OI03/OI06 are the claim's CLM08/CLM09
+  (the reader does not keep OI).
+- 2430: written line by line, so a payer's line adjudications come back in service
+  line order; SVD03 and SVD05 always carry a procedure, modifiers and units, so where
+  the claim left them to default to the line's own, the line's own come back.
 - Everywhere: an empty optional text is an empty element, which reads back as None.
 """
 
@@ -35,9 +42,12 @@ from pydantic import BaseModel
 
 from gateway.domain.claim import (
     Address,
+    Adjustment,
     BillingProvider,
     Claim,
     Contact,
+    LineAdjudication,
+    OtherPayer,
     Party,
     Patient,
     Provider,
@@ -45,6 +55,7 @@ from gateway.domain.claim import (
     Subscriber,
 )
 from x12_maps.p837_writer import Party as WrittenParty
+from x12_maps.p837_writer import grouped_adjustments
 
 # The writer leaves N404 out for exactly these spellings (case-sensitive; see _address).
 _US = ("US", "USA")
@@ -70,6 +81,7 @@ def as_sent(claim: Claim, *, submitter: WrittenParty, receiver: WrittenParty) ->
             update={"address": _address(c.service_facility.address)})
         if c.service_facility else None,
         "service_lines": [_line(line, c.place_of_service) for line in c.service_lines],
+        "other_payers": [_other_payer(p, c.service_lines) for p in c.other_payers],
     })
 
 
@@ -165,3 +177,25 @@ def _line(line: ServiceLine, claim_place_of_service: str) -> ServiceLine:
     else:
         update.update(ndc=None, ndc_quantity=None, ndc_unit=None)
     return line.model_copy(update=update)
+
+
+def _grouped(adjustments: list[Adjustment]) -> list[Adjustment]:
+    return [a for group in grouped_adjustments(adjustments) for a in group]
+
+
+def _other_payer(p: OtherPayer, lines: list[ServiceLine]) -> OtherPayer:
+    adjudications = sorted(p.lines, key=lambda a: a.line_number)
+    return p.model_copy(update={
+        "adjustments": _grouped(p.adjustments),
+        "lines": [_adjudication(a, lines[a.line_number - 1]) for a in adjudications],
+    })
+
+
+def _adjudication(a: LineAdjudication, line: ServiceLine) -> LineAdjudication:
+    return a.model_copy(update={
+        "procedure_code": a.procedure_code if a.procedure_code is not None
+        else line.procedure_code,
+        "modifiers": a.modifiers if a.modifiers is not None else line.modifiers,
+        "units": a.units if a.units is not None else line.units,
+        "adjustments": _grouped(a.adjustments),
+    })

@@ -2,9 +2,10 @@
 
 Reads ours and other systems' files: every 2300 of every ST of every interchange, with
 the loops it hangs on (1000A/B, 2000A/2010AA/AB, 2000B/2010BA/BB, 2000C/2010CA) and its
-own 2310A/B/C, 2400, 2410. What the claim model has no place for (COB 2320/2330, 2420
-line providers, CR1/CRC, K3, PWK, most REF and DTP qualifiers, ...) is skipped, and each
-claim lists the segment ids skipped on its way.
+own 2310A/B/C, 2320/2330A/2330B (other payers), 2400, 2410, 2430 (line adjudication).
+What the claim model has no place for (2330C-G, other subscriber and payer addresses,
+MOA, AMT other than D, 2420 line providers, CR1/CRC, K3, PWK, most REF and DTP
+qualifiers, ...) is skipped, and each claim lists the segment ids skipped on its way.
 
 A claim that cannot become a valid :class:`Claim` (missing CLM, ICD-9 diagnoses, a bad
 date, a model violation) is a per-claim :class:`ReadFailure` with a reason that names
@@ -116,6 +117,7 @@ class _Claim:
     fields: Doc = field(default_factory=dict)
     diagnoses: list[str] = field(default_factory=list)
     lines: list[Doc] = field(default_factory=list)
+    other_payers: list[Doc] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     accident_date: dt.date | None = None
@@ -144,6 +146,8 @@ class _Reader:
         self.family = ""  # header, 2000A, 2000B, 2000C, 2300, 2320 or 2400
         self.loop = ""  # the loop inside the family; "skip" for one the model lacks
         self.entity: Doc = {}  # the party the current NM1 loop describes
+        self.other: Doc = {}  # the current 2320 other payer
+        self.adjudication: Doc = {}  # the current 2430 line adjudication
         self.out: list[ReadClaim | ReadFailure] = []
 
     # ---------------------------------------------------------------- driving
@@ -163,6 +167,8 @@ class _Reader:
             self._clm(s)
         elif self.claim is not None and sid in ("LX", "SBR"):
             (self._lx if sid == "LX" else self._cob)(s)
+        elif self.line is not None and sid == "SVD":
+            self._svd(s)  # a 2430 may follow 2410, 2420 or another 2430
         else:
             handler = _HANDLERS.get((self.loop, sid))
             if handler is None and sid == "NM1":
@@ -327,6 +333,8 @@ class _Reader:
         if claim.diagnoses:
             doc["diagnoses"] = claim.diagnoses
         doc["service_lines"] = claim.lines
+        if claim.other_payers:
+            doc["other_payers"] = claim.other_payers
         if "accident" in doc:
             if claim.accident_date is None:
                 errors.append(f"CLM at segment {claim.position}: CLM11 names an accident but "
@@ -399,6 +407,15 @@ class _Reader:
                 _put(entity, "member_id", s.get(9))
         elif loop == "2010BB":
             self._set_fields("payer", entity)
+            _put(entity, "name", s.get(3))
+            _put(entity, "payer_id", s.get(9))
+        elif loop == "2330A":
+            self.entity = entity = self.other.setdefault("insured", {})
+            _put(entity, "last_name", s.get(3))
+            _put(entity, "first_name", s.get(4))
+            _put(entity, "member_id", s.get(9))
+        elif loop == "2330B":
+            self.entity = entity = self.other.setdefault("payer", {})
             _put(entity, "name", s.get(3))
             _put(entity, "payer_id", s.get(9))
         elif loop == "2310C":
@@ -572,10 +589,49 @@ class _Reader:
         _put(self.entity, "taxonomy", s.get(3))
 
     def _cob(self, s: RawSegment) -> None:
-        """2320 other subscriber: everything up to the first service line is COB data
-        (2320, 2330A-G), which the claim model does not hold."""
-        self.family, self.loop = "2320", "skip"
-        self._skip("SBR")
+        """2320 other subscriber information: one other payer of the claim."""
+        assert self.claim is not None
+        other: Doc = {"adjustments": [], "lines": []}
+        _put(other, "payer_responsibility", s.get(1))
+        _put(other, "relationship", s.get(2))
+        _put(other, "group_number", s.get(3))
+        _put(other, "claim_filing_indicator", s.get(9))
+        if s.get(4).strip() or s.get(5).strip():
+            self._skip("SBR")  # group name, insurance type: no place in the model
+        self.claim.other_payers.append(other)
+        self.other = other
+        self.family = self.loop = "2320"
+
+    def _adjustments(self, s: RawSegment) -> list[Doc]:
+        """A CAS segment: its group code with up to six (reason, amount, quantity)."""
+        group = s.get(1).strip()
+        out: list[Doc] = []
+        for i in range(2, 20, 3):
+            adjustment: Doc = {"group": group}
+            _put(adjustment, "reason", s.get(i))
+            _put(adjustment, "amount", s.get(i + 1))
+            _put(adjustment, "quantity", s.get(i + 2))
+            if len(adjustment) > 1:
+                out.append(adjustment)
+        return out
+
+    def _cas_claim(self, s: RawSegment) -> None:
+        self.other["adjustments"].extend(self._adjustments(s))
+
+    def _amt_other(self, s: RawSegment) -> None:
+        if s.get(1).strip() != "D" or "paid_amount" in self.other:
+            self._skip("AMT")
+            return
+        _put(self.other, "paid_amount", s.get(2))
+
+    def _dtp_other(self, s: RawSegment) -> None:
+        if s.get(1).strip() != "573" or "adjudication_date" in self.other:
+            self._skip("DTP")
+            return
+        if s.get(2).strip() != "D8":
+            self._error(s, "DTP*573 date format is not D8")
+            return
+        self.other["adjudication_date"] = self._date(s, s.get(3))
 
     # ---------------------------------------------------------------- 2400 / 2410
 
@@ -656,8 +712,47 @@ class _Reader:
         _put(line, "ndc_quantity", s.get(4))
         _put(line, "ndc_unit", _at(self._components(s.get(5)), 0))
 
+    def _svd(self, s: RawSegment) -> None:
+        """2430: a prior payer's adjudication of the current line, charged to the other
+        payer whose 2330B NM109 equals SVD01."""
+        claim = self.claim
+        assert claim is not None
+        self.family = "2400"
+        self.loop = "2430"
+        payer_id = s.get(1).strip()
+        owner = next((p for p in claim.other_payers
+                      if p.get("payer", {}).get("payer_id") == payer_id), None)
+        adjudication: Doc = {"line_number": len(claim.lines), "adjustments": []}
+        self.adjudication = adjudication
+        if owner is None:
+            self._error(s, "SVD01 names no other payer of the claim (2330B NM109)")
+            return
+        owner["lines"].append(adjudication)
+        _put(adjudication, "paid_amount", s.get(2))
+        parts = self._components(s.get(3))
+        if len(parts) == 1 or _at(parts, 0) != "HC":
+            self._error(s, "SVD03 is not a composite with qualifier HC (CPT/HCPCS)")
+            return
+        _put(adjudication, "procedure_code", _at(parts, 1))
+        adjudication["modifiers"] = [m for m in parts[2:6] if m]
+        _put(adjudication, "units", s.get(5))
+        if s.get(6).strip() or _at(parts, 6):
+            self._skip("SVD")  # bundled line number, description: not in the model
+
+    def _cas_line(self, s: RawSegment) -> None:
+        self.adjudication["adjustments"].extend(self._adjustments(s))
+
+    def _dtp_adjudication(self, s: RawSegment) -> None:
+        if s.get(1).strip() != "573" or "adjudication_date" in self.adjudication:
+            self._skip("DTP")
+            return
+        if s.get(2).strip() != "D8":
+            self._error(s, "DTP*573 date format is not D8")
+            return
+        self.adjudication["adjudication_date"] = self._date(s, s.get(3))
+
     def _line_end(self, s: RawSegment) -> None:
-        """2420 line providers, 2430 line adjudication, 2440 forms: not in the model."""
+        """2420 line providers, 2440 forms: not in the model."""
         self.loop = "skip"
         self._skip(s.id)
 
@@ -677,6 +772,7 @@ _NM1_LOOPS: dict[tuple[str, str], str] = {
     ("2000B", "IL"): "2010BA", ("2000B", "PR"): "2010BB",
     ("2000C", "QC"): "2010CA",
     ("2300", "DN"): "2310A", ("2300", "82"): "2310B", ("2300", "77"): "2310C",
+    ("2320", "IL"): "2330A", ("2320", "PR"): "2330B",
 }
 
 # (loop, segment id) -> handler. NM1 everywhere goes through _Reader._nm1; anything not
@@ -702,8 +798,14 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("2400", "REF"): _Reader._ref_line,
     ("2400", "LIN"): _Reader._lin,
     ("2410", "CTP"): _Reader._ctp,
-    ("2400", "SVD"): _Reader._line_end, ("2400", "LQ"): _Reader._line_end,
-    ("2410", "SVD"): _Reader._line_end, ("2410", "LQ"): _Reader._line_end,
+    ("2320", "CAS"): _Reader._cas_claim,
+    ("2320", "AMT"): _Reader._amt_other,
+    ("2320", "OI"): lambda r, s: None,  # OI03/OI06 repeat the claim's CLM08/CLM09
+    ("2330B", "DTP"): _Reader._dtp_other,
+    ("2430", "CAS"): _Reader._cas_line,
+    ("2430", "DTP"): _Reader._dtp_adjudication,
+    ("2400", "LQ"): _Reader._line_end, ("2410", "LQ"): _Reader._line_end,
+    ("2430", "LQ"): _Reader._line_end,
 }
 
 

@@ -2,7 +2,10 @@
 
 Loops written: 1000A/B, 2000A/2010AA(/AB), 2000B/2010BA/BB, 2000C/2010CA when the
 patient is not the subscriber, 2300 (CLM, DTP 431/439, REF 9F/G1/F8, NTE, HI), 2310A/B/C,
-2400 (LX, SV1, DTP*472, REF*6R) and 2410 (LIN/CTP) for drugs.
+2320/2330A/2330B for each other payer of a secondary claim (SBR, CAS grouped by group
+code, AMT*D, OI, NM1*IL, NM1*PR, DTP*573), 2400 (LX, SV1, DTP*472, REF*6R), 2410
+(LIN/CTP) for drugs and 2430 (SVD, CAS, DTP*573) for each line a prior payer
+adjudicated.
 
 Claims are grouped billing provider → subscriber (+ payer) → patient, and each segment
 is tagged with the claims it belongs to, so a validation error found at a segment
@@ -18,9 +21,12 @@ from decimal import Decimal
 
 from gateway.domain.claim import (
     Address,
+    Adjustment,
     BillingProvider,
     Claim,
     Contact,
+    LineAdjudication,
+    OtherPayer,
     Patient,
     Person,
     Provider,
@@ -253,8 +259,14 @@ def _claim(out: TaggedSegments, c: Claim, ids: tuple[int, ...]) -> None:
         out.add(seg("NM1", "77", "2", f.name, None, None, None, None,
                     "XX" if f.npi else None, f.npi), ids)
         _address(out, f.address, ids)
+    for other in c.other_payers:
+        _other_payer(out, c, other, ids)
     for n, line in enumerate(c.service_lines, start=1):
         _line(out, n, line, c.place_of_service, ids)
+        for other in c.other_payers:
+            for adjudication in other.lines:
+                if adjudication.line_number == n:
+                    _line_adjudication(out, other, adjudication, line, ids)
 
 
 def _rendering(out: TaggedSegments, r: Provider, ids: tuple[int, ...]) -> None:
@@ -284,3 +296,51 @@ def _line(out: TaggedSegments, n: int, line: ServiceLine, claim_pos: str,
         out.add(seg("CTP", None, None, None,
                     amount(line.ndc_quantity) if line.ndc_quantity is not None else None,
                     line.ndc_unit), ids)
+
+
+def grouped_adjustments(adjustments: Sequence[Adjustment]) -> list[list[Adjustment]]:
+    """Adjustments by CAS01 group code (one CAS per group, COB-007): groups in order of
+    first appearance, adjustments in their order within a group."""
+    groups: dict[str, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        groups.setdefault(adjustment.group.value, []).append(adjustment)
+    return list(groups.values())
+
+
+def _cas(out: TaggedSegments, adjustments: Sequence[Adjustment], ids: tuple[int, ...]) -> None:
+    for group in grouped_adjustments(adjustments):
+        triples: list[Element | None] = []
+        for a in group:
+            triples += [a.reason, amount(a.amount),
+                        amount(a.quantity) if a.quantity is not None else None]
+        out.add(seg("CAS", group[0].group.value, *triples), ids)
+
+
+def _other_payer(out: TaggedSegments, c: Claim, p: OtherPayer, ids: tuple[int, ...]) -> None:
+    """2320 (SBR, CAS, AMT*D, OI), 2330A (NM1*IL), 2330B (NM1*PR, DTP*573)."""
+    out.add(seg("SBR", p.payer_responsibility, p.relationship, p.group_number, None, None,
+                None, None, None, p.claim_filing_indicator), ids)
+    _cas(out, p.adjustments, ids)
+    if p.paid_amount is not None:
+        out.add(seg("AMT", "D", amount(p.paid_amount)), ids)
+    # OI03 benefits assignment and OI06 release of information: the claim's CLM08/CLM09.
+    out.add(seg("OI", None, None, c.benefits_assigned, None, None,
+                c.release_of_information), ids)
+    out.add(seg("NM1", "IL", "1", p.insured.last_name, p.insured.first_name, None, None, None,
+                "MI", p.insured.member_id), ids)
+    out.add(seg("NM1", "PR", "2", p.payer.name, None, None, None, None, "PI",
+                p.payer.payer_id), ids)
+    if p.adjudication_date is not None:
+        out.add(seg("DTP", "573", "D8", ymd(p.adjudication_date)), ids)
+
+
+def _line_adjudication(out: TaggedSegments, p: OtherPayer, a: LineAdjudication,
+                       line: ServiceLine, ids: tuple[int, ...]) -> None:
+    """2430: SVD, CAS per group code, DTP*573."""
+    code = a.procedure_code if a.procedure_code is not None else line.procedure_code
+    modifiers = a.modifiers if a.modifiers is not None else line.modifiers
+    units = a.units if a.units is not None else line.units
+    out.add(seg("SVD", p.payer.payer_id, amount(a.paid_amount), ("HC", code, *modifiers),
+                None, amount(units)), ids)
+    _cas(out, a.adjustments, ids)
+    out.add(seg("DTP", "573", "D8", ymd(a.adjudication_date)), ids)

@@ -24,6 +24,9 @@ MAX_DIAGNOSES = 12
 MAX_LINES = 50
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
+MAX_OTHER_PAYERS = 10
+#: One CAS segment holds six adjustments; the writer sends one CAS per group code.
+MAX_ADJUSTMENTS_PER_GROUP = 6
 
 
 class _Model(BaseModel):
@@ -210,6 +213,101 @@ class ServiceLine(_Model):
     description: Annotated[str | None, Field(max_length=80)] = None
 
 
+class AdjustmentGroup(StrEnum):
+    """CAS01 claim adjustment group code."""
+
+    CONTRACTUAL = "CO"
+    CORRECTION = "CR"
+    OTHER = "OA"
+    PAYER_INITIATED = "PI"
+    PATIENT_RESPONSIBILITY = "PR"
+
+
+class Adjustment(_Model):
+    """One CAS adjustment triple: group, reason (CARC), amount, optional quantity."""
+
+    group: AdjustmentGroup
+    reason: Annotated[str, Field(min_length=1, max_length=5)]
+    amount: Money
+    quantity: Annotated[Decimal | None, Field(max_digits=15, decimal_places=3)] = None
+
+
+def _check_adjustment_groups(adjustments: list[Adjustment]) -> list[Adjustment]:
+    counts: dict[AdjustmentGroup, int] = {}
+    for adjustment in adjustments:
+        counts[adjustment.group] = counts.get(adjustment.group, 0) + 1
+    if any(n > MAX_ADJUSTMENTS_PER_GROUP for n in counts.values()):
+        raise ValueError("at most 6 adjustments per group code (one CAS segment holds six)")
+    return adjustments
+
+
+class LineAdjudication(_Model):
+    """2430: how a prior payer adjudicated one service line (SVD, CAS, DTP*573)."""
+
+    # 1-based index into the claim's service_lines.
+    line_number: Annotated[int, Field(ge=1)]
+    paid_amount: Money  # SVD02
+    # SVD03: the procedure and modifiers the payer adjudicated; None = the line's own
+    # (each on its own: a code without modifiers is ``modifiers=[]``).
+    procedure_code: Annotated[str | None, Field(min_length=1, max_length=48)] = None
+    modifiers: list[Annotated[str, Field(min_length=1, max_length=2)]] | None = Field(
+        default=None, max_length=MAX_MODIFIERS)
+    # SVD05 paid units; None = the line's own units.
+    units: Annotated[Decimal | None, Field(max_digits=15, decimal_places=3)] = None
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    adjudication_date: dt.date  # DTP*573, required in 2430
+
+    _groups = field_validator("adjustments")(_check_adjustment_groups)
+
+
+class OtherInsured(_Model):
+    """2330A: the insured under the other payer's policy."""
+
+    last_name: Annotated[str, Field(min_length=1, max_length=60)]
+    first_name: Annotated[str | None, Field(max_length=35)] = None
+    member_id: Annotated[str, Field(min_length=2, max_length=80)]
+
+
+class OtherPayerName(_Model):
+    """2330B: the other payer."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    payer_id: Annotated[str, Field(min_length=2, max_length=80)]
+
+
+class OtherPayer(_Model):
+    """2320/2330A/2330B (+2430 per line): another payer and, for a prior payer, how it
+    adjudicated the claim. A claim carrying these is a secondary (or tertiary) claim."""
+
+    # 2320 SBR01: P primary, S secondary, T tertiary, A-H payers 4-11, U unknown.
+    payer_responsibility: Annotated[str, Field(pattern=r"^[PSTABCDEFGHU]$")]
+    # 2320 SBR02: the patient's relationship to the other insured (18 = self).
+    relationship: Annotated[str, Field(pattern=r"^(01|18|19|20|21|39|40|53|G8)$")]
+    group_number: Annotated[str | None, Field(max_length=50)] = None  # SBR03
+    claim_filing_indicator: Annotated[str | None, Field(min_length=1, max_length=2)] = None
+    insured: OtherInsured
+    payer: OtherPayerName
+    paid_amount: Money | None = None  # AMT*D; None when the payer paid nothing yet
+    adjustments: list[Adjustment] = Field(default_factory=list)  # claim-level CAS
+    adjudication_date: dt.date | None = None  # 2330B DTP*573
+    lines: list[LineAdjudication] = Field(default_factory=list)
+
+    _groups = field_validator("adjustments")(_check_adjustment_groups)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_per_line(cls, lines: list[LineAdjudication]) -> list[LineAdjudication]:
+        numbers = [line.line_number for line in lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("a payer adjudicates each service line at most once")
+        return lines
+
+    @property
+    def adjudicated(self) -> bool:
+        """Whether this payer reports an adjudication (a prior payer) at all."""
+        return self.paid_amount is not None or bool(self.adjustments) or bool(self.lines)
+
+
 class Claim(_Model):
     """One 837P claim (2300 and everything it hangs on)."""
 
@@ -245,6 +343,18 @@ class Claim(_Model):
     referring_provider: Provider | None = None
     service_facility: ServiceFacility | None = None
     service_lines: list[ServiceLine] = Field(min_length=1)
+    # 2320/2330/2430: other payers (prior payers' adjudication on a secondary claim).
+    other_payers: list[OtherPayer] = Field(default_factory=list, max_length=MAX_OTHER_PAYERS)
+
+    @model_validator(mode="after")
+    def _other_payers_fit(self) -> Claim:
+        ids = [p.payer.payer_id for p in self.other_payers]
+        if len(ids) != len(set(ids)):
+            raise ValueError("other payers need distinct payer ids (2430 SVD01 names one)")
+        count = len(self.service_lines)
+        if any(line.line_number > count for p in self.other_payers for line in p.lines):
+            raise ValueError("a line adjudication's line_number points past the service lines")
+        return self
 
     @field_validator("diagnoses")
     @classmethod

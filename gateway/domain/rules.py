@@ -10,7 +10,8 @@ Usage::
 Each rule has a stable code from ``CLAIM-EDITS.md`` and is one small function in
 :mod:`~gateway.domain.rules_parties` (PRV, SUB), :mod:`~gateway.domain.rules_envelope`
 (ENV), :mod:`~gateway.domain.rules_claim` (CLM, DX, LIM) or
-:mod:`~gateway.domain.rules_lines` (LINE, NDC). Adding an edit means adding one
+:mod:`~gateway.domain.rules_lines` (LINE, NDC) or :mod:`~gateway.domain.rules_cob`
+(COB, PAY). Adding an edit means adding one
 decorated function there (see :func:`gateway.domain.rules_core.rule`), its tests, and a
 row in ``docs/rules.md``. All rules run on every claim, in code order,
 so the user sees every problem at once; a finding's message never contains claim data.
@@ -23,14 +24,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 # The rule modules register their rules on import.
-from gateway.domain import rules_claim, rules_envelope, rules_lines, rules_parties
+from gateway.domain import (
+    rules_claim,
+    rules_cob,
+    rules_envelope,
+    rules_lines,
+    rules_parties,
+)
 from gateway.domain.claim import Claim
 from gateway.domain.findings import Finding
 from gateway.domain.rules_core import REGISTRY, Check, Context, Rule, rule_sort_key
 
 __all__ = ["RULES", "Finding", "all_rules", "scrub"]
 
-_ = (rules_claim, rules_envelope, rules_lines, rules_parties)
+_ = (rules_claim, rules_cob, rules_envelope, rules_lines, rules_parties)
 
 _ORDERED: tuple[Rule, ...] = tuple(
     REGISTRY[code] for code in sorted(REGISTRY, key=rule_sort_key)

@@ -67,6 +67,10 @@ def to_incoming(raw_doc: dict[str, Any], parsed: Parsed, default_submitter: str,
     claim = parsed.claim
     if claim is not None:
         document = claim.model_dump(mode="json", exclude_none=True)
+        if not document.get("other_payers"):
+            # A claim without other payers stores (and hashes) as it did before the
+            # field existed, so re-importing an unchanged claim stays a no-op.
+            document.pop("other_payers", None)
         submitter = claim.submitter.id if claim.submitter else default_submitter
         start, end = claim.service_period()
         return IncomingClaim(

@@ -116,6 +116,31 @@ def _lines(count: int) -> list[dict[str, Any]]:
     return [dict(line, charge="1.00") for _ in range(count)]
 
 
+# A secondary claim: the first plan paid 160.00 of 225.00 and adjusted 65.00 on the lines.
+PRIOR_PAYER: dict[str, Any] = {
+    "payer_responsibility": "P", "relationship": "18", "group_number": "OG42",
+    "claim_filing_indicator": "MB",
+    "insured": {"last_name": "DOE", "first_name": "JANE", "member_id": "OTH12345"},
+    "payer": {"name": "FIRST PLAN", "payer_id": "FP001"},
+    "paid_amount": "160.00",
+    "lines": [
+        {"line_number": 1, "paid_amount": "130.00", "adjudication_date": "2026-11-20",
+         "adjustments": [{"group": "CO", "reason": "45", "amount": "40.00"},
+                         {"group": "PR", "reason": "2", "amount": "5.00"}]},
+        {"line_number": 2, "paid_amount": "30.00", "adjudication_date": "2026-11-20",
+         "procedure_code": "87880", "modifiers": [], "units": "1",
+         "adjustments": [{"group": "CO", "reason": "45", "amount": "20.00", "quantity": "1"}]},
+    ],
+}
+secondary = ("subscriber.payer_responsibility", "S")
+with_prior = ("other_payers", [PRIOR_PAYER])
+TERTIARY_PAYER: dict[str, Any] = {
+    "payer_responsibility": "T", "relationship": "01",
+    "insured": {"last_name": "DOE", "member_id": "TER777"},
+    "payer": {"name": "THIRD PLAN", "payer_id": "TP003"},
+}
+
+
 # A claim with every optional part filled in (and still clean).
 FULL: dict[str, Any] = build(
     ("submitter.contact.fax", "6155551213"),
@@ -149,6 +174,7 @@ FULL: dict[str, Any] = build(
     ("service_lines[1].ndc_quantity", "1"),
     ("service_lines[1].ndc_unit", "UN"),
     ("service_lines[1].description", "RAPID STREP TEST"),
+    secondary, ("other_payers", [PRIOR_PAYER, TERTIARY_PAYER]),
 )
 
 
@@ -393,6 +419,32 @@ FAILING: list[Case] = [
     fail("ENV-010", "service_lines[1].modifiers[0]", "Q^", "caret in a list item",
          also=("LINE-003",)),
     fail("ENV-010", "diagnoses[1]", "R05*9", "star in a diagnosis", also=("DX-001",)),
+    # COB / PAY
+    fail("COB-001", "other_payers[0].paid_amount", "150.00", "prior payer ten short",
+         secondary, with_prior, secret=("150.00", "150")),
+    fail("COB-001", "other_payers[0].adjustments", [{"group": "OA", "reason": "23",
+                                                     "amount": "1.00"}],
+         "extra claim adjustment", secondary, with_prior,
+         expect="other_payers[0].paid_amount", secret=()),
+    fail("COB-003", "other_payers[0].lines[1].paid_amount", "31.00", "line a dollar over",
+         secondary, with_prior, also=("COB-001",), secret=("31.00",)),
+    fail("COB-005", "other_payers[0].lines[1].paid_amount", "-5.00", "negative line paid",
+         secondary, with_prior, ("other_payers[0].lines[1].adjustments[0].amount", "55.00"),
+         ("other_payers[0].paid_amount", "125.00"), secret=("-5.00",)),
+    fail("COB-005", "other_payers[0].paid_amount", "-1.00", "negative claim paid",
+         secondary, with_prior, ("other_payers[0].lines", []),
+         ("other_payers[0].adjustments", [{"group": "CO", "reason": "45", "amount": "226.00"}]),
+         secret=("-1.00",)),
+    fail("PAY-002", "other_payers[0].payer_responsibility", "T", "no primary at all",
+         secondary, with_prior, expect="subscriber.payer_responsibility", also=("PAY-004",)),
+    fail("PAY-002", "subscriber.payer_responsibility", "P", "two primaries", with_prior,
+         expect="other_payers[0].payer_responsibility", secret=()),
+    fail("PAY-003", "other_payers[1].payer_responsibility", "S", "two secondaries",
+         secondary, ("other_payers", [PRIOR_PAYER, TERTIARY_PAYER]), secret=()),
+    fail("PAY-004", "subscriber.payer_responsibility", "S", "secondary without prior payers",
+         expect="other_payers"),
+    fail("PAY-004", "subscriber.payer_responsibility", "T", "tertiary without secondary",
+         with_prior, expect="other_payers"),
 ]
 
 PASSING: list[Case] = [
@@ -499,6 +551,22 @@ PASSING: list[Case] = [
     ok("ENV-006", "submitter.contact.phone", "615 555 1212", "spaces"),
     ok("ENV-010", "note", "BP 120/80, O'NEIL #2 & CO. (RECHECK) @ 3PM; 50% = OK!",
        "ordinary punctuation"),
+    ok("COB-001", "other_payers", [PRIOR_PAYER], "balanced secondary claim", secondary),
+    ok("COB-001", "other_payers[0].lines", [], "claim-level adjudication only",
+       secondary, with_prior, ("other_payers[0].adjudication_date", "2026-11-20"),
+       ("other_payers[0].adjustments", [{"group": "CO", "reason": "45", "amount": "60.00"},
+                                        {"group": "PR", "reason": "1", "amount": "5.00"}])),
+    ok("COB-003", "other_payers[0].lines[1].units", "1.000", "line units given", secondary,
+       with_prior),
+    ok("COB-005", "other_payers[0].lines[1].paid_amount", "0.00", "line paid nothing",
+       secondary, with_prior, ("other_payers[0].lines[1].adjustments[0].amount", "50.00"),
+       ("other_payers[0].paid_amount", "130.00")),
+    ok("PAY-002", "subscriber.payer_responsibility", "P", "primary claim listing a later payer",
+       ("other_payers", [TERTIARY_PAYER])),
+    ok("PAY-003", "other_payers", [PRIOR_PAYER, TERTIARY_PAYER], "P, S and T", secondary),
+    ok("PAY-004", "other_payers", [dict(TERTIARY_PAYER, payer_responsibility="S"),
+                                   PRIOR_PAYER], "tertiary claim, payers in any order",
+       ("subscriber.payer_responsibility", "T")),
 ]
 
 
@@ -665,7 +733,7 @@ def test_today_is_the_reference_date() -> None:
 def test_rules_registry_is_complete_and_well_formed() -> None:
     """RULES lists every rule once, codes are well formed, descriptions are one line."""
     assert list(RULES) == [r.code for r in all_rules()]
-    assert len(RULES) == 43
+    assert len(RULES) == 49
     for code, description in RULES.items():
         assert re.fullmatch(r"[A-Z]{2,4}-[0-9]{3}", code)
         assert description and "\n" not in description and len(description) <= 120

@@ -9,14 +9,17 @@ carry ICD-9 diagnoses (HI*BK): those claims come back as failures with that reas
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
+from gateway.domain.rules import scrub
 from gateway.errors import X12Error
 from gateway.x12.tokenizer import decode, segments
 from gateway.x12.validate import ValidationResult, validate
@@ -206,12 +209,35 @@ def test_tr3_examples_read_once_diagnoses_are_icd10(f: CorpusFile) -> None:
 ])
 def test_cob_other_payer_loops_do_not_replace_the_destination_payer(name: str,
                                                                    payer: str) -> None:
-    """2330A/B (other subscriber, other payer) are skipped: subscriber and payer are the
-    2010BA/BB ones."""
+    """2320/2330A/B (other subscriber, other payer) become ``other_payers``: subscriber
+    and payer stay the 2010BA/BB ones."""
     (read,) = read_837(_as_icd10(_text(_one(name)))).claims
     assert read.claim.payer.name == payer
-    assert "SBR" in read.skipped and "NM1" in read.skipped
     assert read.claim.rendering_provider is not None
+    (other,) = read.claim.other_payers
+    assert other.payer.name == "KEY INSURANCE COMPANY" and other.payer.payer_id == "999996666"
+    assert other.insured.member_id and other.relationship == "01"
+    assert {read.claim.subscriber.payer_responsibility, other.payer_responsibility} == {"P", "S"}
+    assert {"N3", "N4"} <= set(read.skipped)  # the other subscriber's address
+
+
+def test_cob_secondary_with_line_adjudication_reads_balanced() -> None:
+    """The TR3 secondary example: 2320 CAS/AMT*D and 2430 SVD/CAS/DTP*573 become the
+    prior payer's adjudication, and it balances (COB-001, COB-003)."""
+    (read,) = read_837(_as_icd10(_text(_one("kputnam__stupidedi__pass_cob_bp_to_payer_b"))
+                                 )).claims
+    claim = read.claim
+    (primary,) = claim.other_payers
+    assert claim.subscriber.payer_responsibility == "S" and primary.payer_responsibility == "P"
+    assert primary.paid_amount == Decimal("39.15")
+    assert [(a.group.value, a.reason, a.amount) for a in primary.adjustments] == [
+        ("PR", "1", Decimal("21.89")), ("PR", "2", Decimal("15"))]
+    assert [line.line_number for line in primary.lines] == [1, 2, 3]
+    assert primary.lines[0].adjustments[0].group.value == "CO"
+    assert all(line.adjudication_date is not None for line in primary.lines)
+    findings = scrub(claim, today=dt.date(2026, 11, 28))
+    assert not {f.rule for f in findings} & {"COB-001", "COB-003", "COB-005", "PAY-002",
+                                             "PAY-003", "PAY-004"}
 
 
 def test_many_claims_file_gives_one_result_per_claim() -> None:

@@ -20,7 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import x12_maps.p837_writer as writer
-from gateway.domain.claim import Claim, Contact
+from gateway.domain.claim import (
+    Adjustment,
+    AdjustmentGroup,
+    Claim,
+    Contact,
+    LineAdjudication,
+    OtherInsured,
+    OtherPayer,
+    OtherPayerName,
+)
 from gateway.domain.codes import IcdStatus, icd10cm_status
 from gateway.domain.rules import scrub
 from gateway.errors import X12Error
@@ -374,9 +383,10 @@ def test_subscriber_loop_without_claim_is_a_failure() -> None:
 
 
 def test_cob_and_line_provider_loops_do_not_leak_into_the_claim() -> None:
-    """2320/2330 (other subscriber and payer) and 2420A (line rendering provider) are
-    skipped: the claim's subscriber, payer and rendering provider stay the 2010BA/BB and
-    2310B ones; the skipped segment ids are listed."""
+    """A foreign 2320/2330 (other subscriber and payer) becomes ``other_payers`` and
+    2420A (line rendering provider) is skipped: the claim's subscriber, payer and
+    rendering provider stay the 2010BA/BB and 2310B ones; the skipped segment ids (the
+    other subscriber's address, the line provider) are listed."""
     claims = factory_claims(1)
     partner = sandbox()
     text = build(claims, partner).text
@@ -387,8 +397,61 @@ def test_cob_and_line_provider_loops_do_not_leak_into_the_claim() -> None:
     text = text.replace("REF*6R*L1-1~", "REF*6R*L1-1~" + line_provider, 1)
 
     (read,) = read_837(text).claims
-    assert read.claim == as_sent(claims[0], submitter=SUBMITTER, receiver=receiver_of(partner))
-    assert {"SBR", "OI", "NM1", "N3", "N4", "PRV"} <= set(read.skipped)
+    other = OtherPayer(payer_responsibility="S", relationship="01", claim_filing_indicator="CI",
+                       insured=OtherInsured(last_name="OTHER", first_name="PERSON",
+                                            member_id="ZZZ999"),
+                       payer=OtherPayerName(name="OTHER PAYER", payer_id="OTHP"))
+    expected = as_sent(claims[0], submitter=SUBMITTER, receiver=receiver_of(partner))
+    assert read.claim == expected.model_copy(update={"other_payers": [other]})
+    assert {"NM1", "N3", "N4", "PRV"} <= set(read.skipped)
+    assert "SBR" not in read.skipped and "OI" not in read.skipped
+
+
+def _secondary_claim() -> Claim:
+    """The factory claim billed to its secondary payer, the primary having paid part."""
+    (claim,) = factory_claims(1)
+    first, *rest = claim.service_lines
+    primary = OtherPayer(
+        payer_responsibility="P", relationship="18", group_number="OG42",
+        claim_filing_indicator="MB",
+        insured=OtherInsured(last_name="DOE", first_name="JANE", member_id="MB12345"),
+        payer=OtherPayerName(name="MEDICARE B", payer_id="MCB01"),
+        paid_amount=first.charge - Decimal("12.34"),
+        adjustments=[Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45",
+                                amount=sum((x.charge for x in rest), Decimal(0)))],
+        lines=[LineAdjudication(
+            line_number=1, paid_amount=first.charge - Decimal("12.34"),
+            adjustments=[Adjustment(group=AdjustmentGroup.PATIENT_RESPONSIBILITY, reason="2",
+                                    amount=Decimal("10")),
+                         Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45",
+                                    amount=Decimal("2.34"), quantity=Decimal(1)),
+                         Adjustment(group=AdjustmentGroup.PATIENT_RESPONSIBILITY, reason="1",
+                                    amount=Decimal("0"))],
+            adjudication_date=dt.date(2026, 11, 20))])
+    subscriber = claim.subscriber.model_copy(update={"payer_responsibility": "S"})
+    return claim.model_copy(update={"subscriber": subscriber, "other_payers": [primary]})
+
+
+def test_secondary_claim_validates_and_reads_back() -> None:
+    """A secondary claim: scrubbing passes, pyx12 accepts the 2320/2330A/2330B/2430 we
+    write (CAS grouped per group code), and the reader gives the claim back."""
+    claim = Claim.model_validate(_secondary_claim().model_dump())
+    assert scrub(claim, today=TODAY) == []
+    partner = sandbox()
+    built = build([claim], partner)
+    result = validate(built.text)
+    assert result.valid and not result.findings, findings_summary(result)
+    primary = claim.other_payers[0]
+    body = built.text.split("~")
+    start = body.index("SBR*P*18*OG42******MB")
+    assert body[start:start + 6] == [
+        "SBR*P*18*OG42******MB", f"CAS*CO*45*{writer.amount(primary.adjustments[0].amount)}",
+        f"AMT*D*{writer.amount(primary.paid_amount or Decimal(0))}",
+        "OI***Y***Y", "NM1*IL*1*DOE*JANE****MI*MB12345", "NM1*PR*2*MEDICARE B*****PI*MCB01"]
+    svd = next(i for i, s in enumerate(body) if s.startswith("SVD*MCB01*"))
+    assert body[svd + 1:svd + 4] == ["CAS*PR*2*10**1*0", "CAS*CO*45*2.34*1",
+                                     "DTP*573*D8*20261120"]
+    assert_reads_back(built, [claim], SUBMITTER, partner)
 
 
 def test_component_separator_other_than_isa16_is_recognized() -> None:
