@@ -16,14 +16,17 @@ from gateway.service.app import open_app
 from gateway.service.runner import Service
 from gateway.simulator.clearinghouse import Sandbox
 from gateway.simulator.rules import load_rules
+from gateway.store.db import Engine
 from tests.transport.conftest import SftpSite
 
 CLAIMS = 6
 
 
 def test_claims_go_out_and_answers_come_back_over_sftp(site: SftpSite, database_url: str,
-                                                       tmp_path: Path) -> None:
-    """Six claims end final through sshd; each was received once; every answer applied."""
+                                                       engine: Engine, tmp_path: Path) -> None:
+    """Six claims end final through sshd; each was received once; every answer applied.
+
+    (``engine`` migrates the database first, as `gateway db upgrade` would.)"""
     partner = site.partner(after_download="delete").model_copy(update={"default": True})
     settings = Settings(data_dir=tmp_path / "var", database={"url": database_url},
                         partners_dir=tmp_path / "no-partners")
