@@ -15,6 +15,15 @@ Other segments (TS3, TS2, AMT, QTY, PER, N3/N4, RDM, ...) are skipped. One pass 
 the segments, constant work per segment: a 50,000-claim 835 is read in linear time and
 memory proportional to what is kept.
 
+Two ways to read:
+
+- :func:`read_835` — every set of an interchange, with all its claims, in memory;
+- streaming, for the ingestor (memory flat in the number of claims): :class:`Checker835`
+  is fed the segments of an interchange one at a time (pass 1) and keeps only a small
+  :class:`Checked835` per set — header, PLB, claim count, balancing verdict with running
+  totals, which patient control numbers repeat; :func:`stream_835_claims` then reads one
+  set's claims again (pass 2), yielding each :class:`ClaimPayment` once it is complete.
+
 A transaction set the gateway cannot use raises :class:`~gateway.errors.X12Error` with
 the segment position and element at fault and never a value: no BPR or TRN, a CLP/SVC/
 CAS/PLB amount that is not a number, a CLP without its patient control number. Unusual
@@ -26,12 +35,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from sys import intern
 
 from gateway.domain.remittance import (
     Adjustment,
+    BalanceTally,
     ClaimPayment,
     LinePayment,
     ProviderAdjustment,
@@ -59,7 +71,8 @@ def read_835(ic: Interchange) -> list[Remittance835]:
     for seg in ic.segments:
         sid = seg.id
         if sid == "ST":
-            builder = _SetBuilder(seg, ic) if seg.get(1) == "835" else None
+            builder = (_SetBuilder(seg, ic.delimiters.component, ic.control_number)
+                       if seg.get(1) == "835" else None)
         elif builder is None:
             continue
         elif sid == "SE":
@@ -68,6 +81,122 @@ def read_835(ic: Interchange) -> list[Remittance835]:
         else:
             builder.add(seg)
     return found
+
+
+# --- streaming ---------------------------------------------------------------------------
+
+# Problems kept per set by the streaming check (all are counted).
+KEPT_PROBLEMS = 20
+
+
+class RepeatFilter:
+    """Which (set, patient control number) keys occur more than once, in fixed memory.
+
+    Two bit arrays (seen, repeated) indexed by the key's hash: a key that repeats is
+    always reported; a key that does not may be (a hash collision, about n / 2**bits of
+    them) — callers treat "repeated" only as "keep these CLPs together", which is
+    correct for any claim. Hashes are per process: build and ask in the same one.
+    """
+
+    def __init__(self, bits: int = 23) -> None:
+        self._mask = (1 << bits) - 1
+        self._seen = bytearray(1 << (bits - 3))
+        self._repeated = bytearray(1 << (bits - 3))
+
+    def _slot(self, set_position: int, pcn: str) -> tuple[int, int]:
+        h = hash((set_position, pcn)) & self._mask
+        return h >> 3, 1 << (h & 7)
+
+    def add(self, set_position: int, pcn: str) -> None:
+        at, bit = self._slot(set_position, pcn)
+        if self._seen[at] & bit:
+            self._repeated[at] |= bit
+        else:
+            self._seen[at] |= bit
+
+    def repeated(self, set_position: int, pcn: str) -> bool:
+        at, bit = self._slot(set_position, pcn)
+        return bool(self._repeated[at] & bit)
+
+
+@dataclass(slots=True)
+class Checked835:
+    """What the check pass keeps of one 835 set: no claims, only what applying needs
+    before the claims are read again."""
+
+    remittance: Remittance835  # header and PLB; ``claims`` is empty
+    claims: int  # the number of CLPs
+    problems: list[str]  # balance problems: the first KEPT_PROBLEMS
+    problem_count: int  # all of them
+    first: int  # segment position of the ST
+    last: int  # segment position of the SE
+    repeats: RepeatFilter = field(repr=False)
+
+    def repeated(self, pcn: str) -> bool:
+        """CLP01 (may) occur more than once in this set."""
+        return self.repeats.repeated(self.first, pcn)
+
+
+class Checker835:
+    """Pass 1 over an 835 interchange, one segment at a time: every set is parsed and
+    balanced exactly as :func:`read_835` and :func:`balance_problems` would, raising
+    the same :class:`X12Error`, but each claim is dropped once counted."""
+
+    def __init__(self, component: str, interchange_control_number: str,
+                 repeats: RepeatFilter) -> None:
+        self.component = component
+        self.interchange_control_number = interchange_control_number
+        self.repeats = repeats
+        self.sets: list[Checked835] = []
+        self._builder: _SetBuilder | None = None
+        self._tally = BalanceTally(KEPT_PROBLEMS)
+
+    def add(self, seg: RawSegment) -> None:
+        sid = seg.id
+        if sid == "ST":
+            self._builder = None
+            if seg.get(1) == "835":
+                self._tally = BalanceTally(KEPT_PROBLEMS)
+                self._builder = _SetBuilder(seg, self.component,
+                                            self.interchange_control_number, self._claim)
+        elif self._builder is None:
+            return
+        elif sid == "SE":
+            builder, tally = self._builder, self._tally
+            remittance = builder.finish()
+            tally.finish(remittance)
+            self.sets.append(Checked835(remittance, tally.claims, tally.problems,
+                                        tally.count, builder.st.position, seg.position,
+                                        self.repeats))
+            self._builder = None
+        else:
+            self._builder.add(seg)
+
+    def _claim(self, claim: ClaimPayment) -> None:
+        self._tally.add(claim)
+        assert self._builder is not None
+        self.repeats.add(self._builder.st.position, claim.patient_control_number)
+
+
+def stream_835_claims(segments: Iterable[RawSegment], component: str,
+                      interchange_control_number: str) -> Iterator[ClaimPayment]:
+    """Pass 2: the claims of one set (``segments`` from its ST to its SE), in file
+    order, each yielded once complete; nothing else of the set is kept."""
+    ready: deque[ClaimPayment] = deque()
+    builder: _SetBuilder | None = None
+    for seg in segments:
+        if seg.id == "ST":
+            builder = _SetBuilder(seg, component, interchange_control_number, ready.append)
+        elif builder is None:
+            continue
+        elif seg.id == "SE":
+            builder.finish()
+            yield from ready
+            return
+        else:
+            builder.add(seg)
+        while ready:
+            yield ready.popleft()
 
 
 def _amount(seg: RawSegment, index: int, *, required: bool = True) -> Decimal | None:
@@ -125,12 +254,18 @@ def _code(seg: RawSegment, index: int) -> str | None:
 
 
 class _SetBuilder:
-    """Collects one ST..SE. ``level`` says which loop the next CAS/DTM/REF belongs to."""
+    """Collects one ST..SE. ``level`` says which loop the next CAS/DTM/REF belongs to.
 
-    def __init__(self, st: RawSegment, ic: Interchange) -> None:
+    Without ``on_claim`` every claim is kept in ``claims``; with it, each claim is handed
+    over once complete (at the next CLP, LX, PLB or the SE) and not kept.
+    """
+
+    def __init__(self, st: RawSegment, component: str, interchange_control_number: str,
+                 on_claim: Callable[[ClaimPayment], None] | None = None) -> None:
         self.st = st
-        self.ic = ic
-        self.component = ic.delimiters.component
+        self.interchange_control_number = interchange_control_number
+        self.component = component
+        self.on_claim = on_claim
         self.level = "header"  # header, payer, payee, claim, line
         self.bpr: RawSegment | None = None
         self.trn: RawSegment | None = None
@@ -142,6 +277,7 @@ class _SetBuilder:
         self.payee_id: str | None = None
         self.claims: list[ClaimPayment] = []
         self.claim: ClaimPayment | None = None
+        self.pending: ClaimPayment | None = None  # the open claim, when streaming
         self.line: LinePayment | None = None
         self.plb: list[ProviderAdjustment] = []
         self.handlers: dict[str, Callable[[RawSegment], None]] = {
@@ -206,7 +342,13 @@ class _SetBuilder:
 
     # --- claims and lines -------------------------------------------------------------
 
+    def _close_claim(self) -> None:
+        if self.pending is not None and self.on_claim is not None:
+            claim, self.pending = self.pending, None
+            self.on_claim(claim)
+
     def _lx(self, seg: RawSegment) -> None:
+        self._close_claim()
         self.level = "lx"
         self.claim = None
         self.line = None
@@ -217,13 +359,17 @@ class _SetBuilder:
         if not pcn or not status:
             raise X12Error(f"CLP at segment {seg.position}: CLP01 (patient control number) "
                            "and CLP02 (claim status) are required")
+        self._close_claim()
         self.claim = ClaimPayment(
             patient_control_number=pcn, status_code=status,
             charge=_required_amount(seg, 3), paid=_required_amount(seg, 4),
             position=seg.position, patient_responsibility=_amount(seg, 5, required=False),
             filing_indicator=_code(seg, 6), payer_claim_control_number=_text(seg, 7),
             frequency_code=_code(seg, 9))
-        self.claims.append(self.claim)
+        if self.on_claim is None:
+            self.claims.append(self.claim)
+        else:
+            self.pending = self.claim
         self.line = None
         self.level = "claim"
 
@@ -293,6 +439,7 @@ class _SetBuilder:
     # --- provider-level adjustments ---------------------------------------------------
 
     def _plb(self, seg: RawSegment) -> None:
+        self._close_claim()
         self.level = "plb"
         self.claim = None
         self.line = None
@@ -314,6 +461,7 @@ class _SetBuilder:
     # --- the end of the set ------------------------------------------------------------
 
     def finish(self) -> Remittance835:
+        self._close_claim()
         st02 = self.st.get(2)
         if self.bpr is None:
             raise X12Error(f"835 set {st02} (segment {self.st.position}) has no BPR "
@@ -329,7 +477,7 @@ class _SetBuilder:
                            "its payer (no REF*2U, N1*PR N104 or TRN03)")
         return Remittance835(
             control_number=st02,
-            interchange_control_number=self.ic.control_number,
+            interchange_control_number=self.interchange_control_number,
             position=self.st.position,
             handling_code=bpr.get(1).strip(),
             payment_amount=_required_amount(bpr, 2),

@@ -257,28 +257,56 @@ def balance_problems(remittance: Remittance835) -> list[str]:
     - per payment: BPR02 (negative for a debit) = Σ CLP04 − Σ PLB amounts (a PLB
       amount is positive when it reduces the payment, negative when it adds to it).
     """
-    problems: list[str] = []
-    for n, claim in enumerate(remittance.claims, start=1):
-        where = f"CLP #{n} (segment {claim.position})"
+    tally = BalanceTally()
+    for claim in remittance.claims:
+        tally.add(claim)
+    tally.finish(remittance)
+    return tally.problems
+
+
+class BalanceTally:
+    """:func:`balance_problems` one claim at a time, with running totals: what a
+    streaming reader uses so that no claim has to be kept. ``keep`` bounds the problems
+    kept (``count`` still counts them all); None keeps every one."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = keep
+        self.problems: list[str] = []
+        self.count = 0
+        self.claims = 0
+        self.paid = ZERO
+
+    def _problem(self, text: str) -> None:
+        self.count += 1
+        if self.keep is None or len(self.problems) < self.keep:
+            self.problems.append(text)
+
+    def add(self, claim: ClaimPayment) -> None:
+        """The claim and line checks of one CLP; its CLP04 into the payment total."""
+        self.claims += 1
+        where = f"CLP #{self.claims} (segment {claim.position})"
         adjusted = _sum(a.amount for a in claim.all_adjustments())
         if claim.charge - adjusted != claim.paid:
-            problems.append(
+            self._problem(
                 f"{where}: charge {claim.charge:.2f} − adjustments {adjusted:.2f} = "
                 f"{claim.charge - adjusted:.2f}, but paid {claim.paid:.2f}")
         for k, line in enumerate(claim.lines, start=1):
             line_adjusted = _sum(a.amount for a in line.adjustments)
             if line.charge - line_adjusted != line.paid:
-                problems.append(
+                self._problem(
                     f"{where} line {k} (segment {line.position}): charge {line.charge:.2f} − "
                     f"adjustments {line_adjusted:.2f} = {line.charge - line_adjusted:.2f}, "
                     f"but paid {line.paid:.2f}")
-    paid = _sum(c.paid for c in remittance.claims)
-    plb = _sum(p.amount for p in remittance.plb)
-    if paid - plb != remittance.signed_payment:
-        problems.append(
-            f"payment: claims paid {paid:.2f} − provider adjustments {plb:.2f} = "
-            f"{paid - plb:.2f}, but BPR02 says {remittance.signed_payment:.2f}")
-    return problems
+        self.paid += claim.paid
+
+    def finish(self, remittance: Remittance835) -> None:
+        """The payment check: BPR02 against Σ CLP04 − Σ PLB (``remittance.claims`` is
+        not read: the claims are the ones given to :meth:`add`)."""
+        plb = _sum(p.amount for p in remittance.plb)
+        if self.paid - plb != remittance.signed_payment:
+            self._problem(
+                f"payment: claims paid {self.paid:.2f} − provider adjustments {plb:.2f} = "
+                f"{self.paid - plb:.2f}, but BPR02 says {remittance.signed_payment:.2f}")
 
 
 def _sum(values: Iterable[Decimal]) -> Decimal:

@@ -2,7 +2,9 @@
 
 A kind's ``read`` turns one interchange into documents (pure, may raise X12Error —
 the whole file is parsed before anything is applied); ``apply`` writes one document
-through the store's ResponseTx.
+through the store's ResponseTx. The ingestor does not call ``read_835``: it streams an
+835 (``x12_maps.era835.Checker835`` then ``stream_835_claims``) and hands ``apply_835``
+a ``Streamed835``; ``read_835`` stays for whole-file callers and tests.
 """
 
 from __future__ import annotations

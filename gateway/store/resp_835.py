@@ -38,6 +38,13 @@ One call per transaction set (one payment), inside the file's transaction:
 
 Work is done in chunks of claims (look-ups, line matching, bulk inserts), so memory
 stays flat and nothing is quadratic in the number of claims.
+
+The document is either a whole :class:`~gateway.domain.remittance.Remittance835` (tests,
+small files) or a :class:`Streamed835` from the ingestor: the set's check-pass summary
+(header, PLB, claim count, balancing verdict) and its claims read again one by one from
+the file's text. Streamed claims are posted in file order, chunk by chunk, without
+keeping them; only CLPs whose patient control number (may) repeat in the set are held
+back and posted together at the end of the set, reversals first.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
@@ -67,6 +75,7 @@ from gateway.domain.status import ClaimStatus
 from gateway.store.claims import claims_t, versions_t
 from gateway.store.models import Remittance, RemittanceClaim
 from gateway.store.responses import Applied, ClaimRef, ResponseTx
+from x12_maps.era835 import Checked835
 
 remittances_t = cast(Table, Remittance.__table__)
 remittance_claims_t = cast(Table, RemittanceClaim.__table__)
@@ -93,25 +102,49 @@ REPEATED_REVERSAL = "repeated_reversal"
 _ReversalKey = tuple[str | None, Decimal]
 
 
-def apply_835(tx: ResponseTx, response_id: int, doc: Remittance835, now: dt.datetime
-              ) -> Applied:
+@dataclass(frozen=True, slots=True)
+class Streamed835:
+    """One 835 set as the ingestor streams it: what the check pass found, and its claims
+    (in file order) read again from the text as they are consumed."""
+
+    checked: Checked835
+    claims: Iterable[ClaimPayment]
+
+    @property
+    def control_number(self) -> str:
+        return self.checked.remittance.control_number
+
+
+def apply_835(tx: ResponseTx, response_id: int, doc: Remittance835 | Streamed835,
+              now: dt.datetime) -> Applied:
     """Post one 835 payment (one ST..SE) through ``tx``; see the module docstring."""
-    problems = balance_problems(doc)
-    note = _note(problems)
+    if isinstance(doc, Streamed835):
+        checked = doc.checked
+        header, count = checked.remittance, checked.claims
+        note = _note(checked.problems, checked.problem_count)
+        chunks: Iterable[tuple[Sequence[ClaimPayment], bool]] = _streamed_chunks(
+            doc.claims, checked)
+    else:
+        problems = balance_problems(doc)
+        header, count, note = doc, len(doc.claims), _note(problems, len(problems))
+        chunks = ((chunk, False) for chunk in _chunks(_posting_order(doc.claims), CHUNK))
+    balanced = note is None
     remittance_id = _insert_remittance(tx.conn, {
-        "response_id": response_id, "payer_id": doc.payer_id[:80],
-        "trace_number": doc.trace_number[:50], "payment_amount": doc.signed_payment,
-        "payment_method": doc.payment_method[:8], "payment_date": doc.payment_date,
-        "balanced": not problems, "payer_name": (doc.payer_name or "")[:80] or None,
-        "balance_note": note, "plb": [_plb_json(p) for p in doc.plb] or None,
+        "response_id": response_id, "payer_id": header.payer_id[:80],
+        "trace_number": header.trace_number[:50], "payment_amount": header.signed_payment,
+        "payment_method": header.payment_method[:8], "payment_date": header.payment_date,
+        "balanced": balanced, "payer_name": (header.payer_name or "")[:80] or None,
+        "balance_note": note, "plb": [_plb_json(p) for p in header.plb] or None,
         "created_at": now,
     })
     if remittance_id is None:
-        return Applied(summary=_already_posted(tx.conn, doc))
+        return Applied(summary=_already_posted(tx.conn, header, count))
 
-    poster = _Poster(tx, doc, remittance_id, balanced=not problems, note=note, now=now)
-    for chunk in _chunks(_posting_order(doc.claims), CHUNK):
+    poster = _Poster(tx, header, count, remittance_id, balanced=balanced, note=note, now=now)
+    for chunk, done in chunks:
         poster.post_chunk(chunk)
+        if done:
+            poster.forget()
     return poster.result()
 
 
@@ -138,7 +171,7 @@ def _insert_remittance(conn: Connection, values: dict[str, Any]) -> int | None:
     return int(row[0]) if row else None
 
 
-def _already_posted(conn: Connection, doc: Remittance835) -> dict[str, Any]:
+def _already_posted(conn: Connection, doc: Remittance835, claims: int) -> dict[str, Any]:
     earlier = conn.execute(select(remittances_t.c.id, remittances_t.c.response_id).where(
         remittances_t.c.payer_id == doc.payer_id[:80],
         remittances_t.c.trace_number == doc.trace_number[:50])).first()
@@ -146,7 +179,7 @@ def _already_posted(conn: Connection, doc: Remittance835) -> dict[str, Any]:
         "note": ALREADY_POSTED, "already_posted": True,
         "remittance_id": earlier.id if earlier else None,
         "earlier_response_id": earlier.response_id if earlier else None,
-        **_header(doc), "claims": len(doc.claims),
+        **_header(doc), "claims": claims,
     }
 
 
@@ -159,12 +192,13 @@ def _header(doc: Remittance835) -> dict[str, Any]:
     }
 
 
-def _note(problems: Sequence[str]) -> str | None:
-    if not problems:
+def _note(problems: Sequence[str], count: int) -> str | None:
+    """The first problems in words; ``count`` is how many there are in all."""
+    if not count:
         return None
     shown = list(problems[:_MAX_NOTE_PROBLEMS])
-    if len(problems) > _MAX_NOTE_PROBLEMS:
-        shown.append(f"and {len(problems) - _MAX_NOTE_PROBLEMS} more")
+    if count > _MAX_NOTE_PROBLEMS:
+        shown.append(f"and {count - _MAX_NOTE_PROBLEMS} more")
     return "; ".join(shown)
 
 
@@ -185,6 +219,31 @@ def _posting_order(claims: Sequence[ClaimPayment]) -> list[ClaimPayment]:
     return ordered
 
 
+def _streamed_chunks(claims: Iterable[ClaimPayment], checked: Checked835
+                     ) -> Iterator[tuple[Sequence[ClaimPayment], bool]]:
+    """Chunks to post, each with whether its claims are done for this payment.
+
+    File order, except the CLPs whose patient control number (may) repeat in the set:
+    those are held back and come last, grouped as :func:`_posting_order` groups them.
+    Each claim of a done chunk is the only CLP of its claim in this payment, so the
+    poster may forget what it tracked for them.
+    """
+    held: list[ClaimPayment] = []
+    chunk: list[ClaimPayment] = []
+    for claim in claims:
+        if checked.repeated(claim.patient_control_number):
+            held.append(claim)
+            continue
+        chunk.append(claim)
+        if len(chunk) >= CHUNK:
+            yield chunk, True
+            chunk = []
+    if chunk:
+        yield chunk, True
+    for part in _chunks(_posting_order(held), CHUNK):
+        yield part, False
+
+
 def _chunks(items: Sequence[ClaimPayment], size: int) -> Iterator[Sequence[ClaimPayment]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -193,10 +252,11 @@ def _chunks(items: Sequence[ClaimPayment], size: int) -> Iterator[Sequence[Claim
 class _Poster:
     """Posts a remittance's claims chunk by chunk and keeps the tallies."""
 
-    def __init__(self, tx: ResponseTx, doc: Remittance835, remittance_id: int, *,
-                 balanced: bool, note: str | None, now: dt.datetime) -> None:
+    def __init__(self, tx: ResponseTx, doc: Remittance835, claims: int, remittance_id: int,
+                 *, balanced: bool, note: str | None, now: dt.datetime) -> None:
         self.tx = tx
-        self.doc = doc
+        self.doc = doc  # the payment; its ``claims`` are not read (may be empty)
+        self.claims = claims
         self.remittance_id = remittance_id
         self.balanced = balanced
         self.note = note
@@ -254,6 +314,12 @@ class _Poster:
                 update(claims_t).where(claims_t.c.id == bindparam("claim"))
                 .values(payer_claim_control_number=bindparam("pccn")), self.pccns)
             self.pccns = []
+
+    def forget(self) -> None:
+        """Drop what is tracked per claim (its CLPs in this payment are all posted)."""
+        self.payments.clear()
+        self.reversals.clear()
+        self.latest.clear()
 
     def _post(self, ref: ClaimRef, claim: ClaimPayment) -> str:
         words = posting_reason(self.doc, claim)
@@ -335,7 +401,7 @@ class _Poster:
             self.applied.interchange_id = self.interchanges.pop()
         summary: dict[str, Any] = {
             "remittance_id": self.remittance_id, **_header(self.doc),
-            "balanced": self.balanced, "claims": len(self.doc.claims),
+            "balanced": self.balanced, "claims": self.claims,
             "outcomes": dict(self.outcomes), "postings": dict(self.postings),
             "lines": self.lines_total, "lines_matched": self.lines_matched,
             "provider_adjustments": str(sum((p.amount for p in self.doc.plb), Decimal(0))),

@@ -190,9 +190,12 @@ class ResponseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def apply_file(self, file_id: int, file_name: str, documents: Sequence[DocumentToApply],
+    def apply_file(self, file_id: int, file_name: str, documents: Iterable[DocumentToApply],
                    now: dt.datetime) -> list[Applied]:
-        """All documents of one file, in one transaction; the file becomes PROCESSED."""
+        """All documents of one file, in one transaction; the file becomes PROCESSED.
+
+        ``documents`` may be produced lazily (the ingestor streams an 835's claims from
+        the file's text while they are applied)."""
         results: list[Applied] = []
         with self.engine.begin() as conn:
             tx = ResponseTx(conn, file_name)
