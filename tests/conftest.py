@@ -23,7 +23,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
@@ -31,9 +31,13 @@ from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
 from gateway.clock import FixedClock
+from gateway.responses.ingest import IngestResult, ResponseIngestor
 from gateway.store import migrate
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine, make_engine
+from gateway.store.files import FileStore
+from gateway.store.partners_store import PartnerStore
+from gateway.store.responses import ResponseStore
 
 pytest_plugins = ["pytester"]
 
@@ -107,3 +111,38 @@ def store(engine: Engine) -> ClaimStore:
 def clock() -> FixedClock:
     """A clock standing still at NOW until a test advances it."""
     return FixedClock(NOW)
+
+
+@pytest.fixture
+def ingestor(engine: Engine, clock: FixedClock, tmp_path: Path) -> ResponseIngestor:
+    """Response ingestion on the test's database, keeping files under tmp_path/data."""
+    return ResponseIngestor(FileStore(engine), ResponseStore(engine), PartnerStore(engine),
+                            clock, data_dir=tmp_path / "data")
+
+
+class IngestFn(Protocol):
+    def __call__(self, text: str, name: str | None = None) -> IngestResult: ...
+
+
+@pytest.fixture
+def response_file_name() -> str:
+    """The default name pattern of files written by ``ingest`` ({n} counts them)."""
+    return "response-{n}.x12"
+
+
+@pytest.fixture
+def ingest(ingestor: ResponseIngestor, clock: FixedClock, tmp_path: Path,
+           response_file_name: str) -> IngestFn:
+    """Write a response file and import it by hand, an hour after the previous one."""
+    count = 0
+
+    def run(text: str, name: str | None = None) -> IngestResult:
+        nonlocal count
+        count += 1
+        clock.advance(dt.timedelta(hours=1))
+        path = tmp_path / "in" / (name or response_file_name.format(n=count))
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        return ingestor.import_file(path, partner="sandbox")
+
+    return run

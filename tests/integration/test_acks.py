@@ -15,8 +15,6 @@ from gateway.responses.ingest import ResponseIngestor
 from gateway.samples.factory import make_claim
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine
-from gateway.store.files import FileStore
-from gateway.store.partners_store import PartnerStore
 from gateway.store.responses import ResponseStore
 from gateway.store.submission import SubmissionStore
 from gateway.x12.tokenizer import segments
@@ -27,11 +25,6 @@ from tests.integration.test_submission import import_claims, make_submitter, san
 TODAY = dt.date(2026, 11, 28)
 S = ClaimStatus
 
-
-@pytest.fixture
-def ingestor(engine: Engine, clock: FixedClock, tmp_path: Path) -> ResponseIngestor:
-    return ResponseIngestor(FileStore(engine), ResponseStore(engine), PartnerStore(engine),
-                            clock, tmp_path / "data")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from gateway.store.models import ClaimEvent, ClaimRow, Remittance, RemittanceCla
 from gateway.store.remits import RemitFilter, RemitStore
 from gateway.store.resp_835 import ALREADY_POSTED, posted_totals
 from gateway.store.responses import ResponseStore
-from tests.responses.conftest import IngestFn, Sent
+from tests.conftest import IngestFn
+from tests.responses.conftest import Sent
 from tests.responses.era import PAID_ON, Clp, Line, Payment, era835, full_pay
 
 D = Decimal

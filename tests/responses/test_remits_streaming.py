@@ -23,7 +23,8 @@ from gateway.store.partners_store import PartnerStore
 from gateway.store.responses import ResponseStore
 from gateway.x12.detect import Interchange, scan_interchanges, split_interchanges
 from gateway.x12.tokenizer import RawSegment, segments
-from tests.responses.conftest import IngestFn, Sent
+from tests.conftest import IngestFn
+from tests.responses.conftest import Sent
 from tests.responses.era import Clp, Line, Payment, era835, full_pay
 from x12_maps.era835 import (
     KEPT_PROBLEMS,

@@ -6,20 +6,15 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
 from gateway.clock import FixedClock
 from gateway.intake.importer import ClaimImporter
 from gateway.partners import PartnerDirectory, load_partners
-from gateway.responses.ingest import IngestResult, ResponseIngestor
 from gateway.samples.factory import make_claim
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine
-from gateway.store.files import FileStore
-from gateway.store.partners_store import PartnerStore
-from gateway.store.responses import ResponseStore
 from gateway.store.submission import SubmissionStore
 from gateway.submission.submit import Submitter
 from x12_maps.p837_writer import Party
@@ -67,28 +62,10 @@ def sent(engine: Engine, store: ClaimStore, clock: FixedClock, tmp_path: Path) -
                  for d in docs})
 
 
-class IngestFn(Protocol):
-    def __call__(self, text: str, name: str | None = None) -> IngestResult: ...
 
-
-@pytest.fixture
-def ingestor(engine: Engine, clock: FixedClock, tmp_path: Path) -> ResponseIngestor:
-    return ResponseIngestor(FileStore(engine), ResponseStore(engine), PartnerStore(engine),
-                            clock, data_dir=tmp_path / "data")
 
 
 @pytest.fixture
-def ingest(ingestor: ResponseIngestor, clock: FixedClock, tmp_path: Path) -> IngestFn:
-    """Write a response file and ingest it by hand, an hour after the previous one."""
-    count = 0
-
-    def run(text: str, name: str | None = None) -> IngestResult:
-        nonlocal count
-        count += 1
-        clock.advance(dt.timedelta(hours=1))
-        path = tmp_path / "in" / (name or f"ack277-{count}.txt")
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-        return ingestor.import_file(path, partner="sandbox")
-
-    return run
+def response_file_name() -> str:
+    """Names the shared ``ingest`` fixture gives the files of this package's tests."""
+    return "ack277-{n}.txt"

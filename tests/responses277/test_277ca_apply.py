@@ -9,7 +9,8 @@ from gateway.domain.status import ClaimStatus
 from gateway.store.claims import ClaimStore
 from gateway.store.db import Engine
 from gateway.store.responses import ResponseStore
-from tests.responses277.conftest import IngestFn, Sent
+from tests.conftest import IngestFn
+from tests.responses277.conftest import Sent
 from tests.responses277.x277 import (
     CLEARINGHOUSE,
     DAY,
